@@ -1,0 +1,39 @@
+// Every bound the agent enforces, in one place, with its documented default (docs/limits.md).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace swas::limits {
+
+// Largest command payload accepted, in bytes (contract §3). Larger: InvalidCommand.
+inline constexpr std::size_t kMaxCommandBytes = 8 * 1024;
+// Command id: 1..128 printable ASCII characters (contract §3).
+inline constexpr std::size_t kMaxCommandIdChars = 128;
+// ClientToken: at most 64 ASCII characters (seed, contract §3).
+inline constexpr std::size_t kMaxClientTokenChars = 64;
+// InstanceId / RegionId: the API gives no limit; we refuse absurd sizes so a result stays small.
+inline constexpr std::size_t kMaxInstanceIdChars = 256;
+inline constexpr std::size_t kMaxRegionIdChars = 64;
+// Nesting depth accepted in a command before it is refused as InvalidCommand.
+inline constexpr int kMaxJsonDepth = 8;
+
+// Largest HTTP response (headers + body) read from the cloud. Larger: the connection is dropped
+// and the attempt fails as a protocol error.
+inline constexpr std::size_t kMaxHttpResponseBytes = 64 * 1024;
+// Largest HTTP request the emulator accepts.
+inline constexpr std::size_t kMaxHttpRequestBytes = 64 * 1024;
+
+// Commands waiting for the worker. Past it a command is answered Busy at once.
+inline constexpr std::size_t kDefaultQueueDepth = 64;
+// Results remembered by command id so a duplicate is answered without a second cloud call.
+inline constexpr std::size_t kDefaultDedupEntries = 1024;
+
+// Retry rule for one command: attempts in all (first + retries) and backoff between them.
+inline constexpr int kDefaultMaxAttempts = 4;
+inline constexpr std::uint32_t kDefaultBackoffBaseMs = 200;
+inline constexpr std::uint32_t kDefaultBackoffMaxMs = 2000;
+
+// Cloud timeout for each network step (connect, TLS handshake, each read), contract §2 default.
+inline constexpr std::uint32_t kDefaultCloudTimeoutMs = 10000;
+
+}  // namespace swas::limits
