@@ -1,0 +1,46 @@
+// The cloud answers {"RequestId"} on success and {RequestId, HostId, Code, Message, Recommend} on
+// error (signature-vectors.md, "What the cloud answers").
+#include "cloud_response.hpp"
+
+#include <cjson/cJSON.h>
+
+#include <memory>
+
+namespace swas {
+namespace {
+
+std::string string_field(const cJSON* object, const char* name) {
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(object, name);
+  return cJSON_IsString(item) && item->valuestring ? std::string(item->valuestring) : std::string();
+}
+
+}  // namespace
+
+bool is_retryable_status(int http_status) {
+  return http_status == 500 || http_status == 502 || http_status == 503 || http_status == 504;
+}
+
+CloudOutcome parse_cloud_response(const HttpResponse& response) {
+  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(
+      cJSON_ParseWithLength(response.body.data(), response.body.size()), &cJSON_Delete);
+  const bool ok_status = response.status >= 200 && response.status < 300;
+  if (!root || !cJSON_IsObject(root.get())) {
+    return CloudUnreadable{response.status, "the body is not a JSON object"};
+  }
+  if (ok_status) {
+    std::string request_id = string_field(root.get(), "RequestId");
+    if (request_id.empty()) return CloudUnreadable{response.status, "the body has no RequestId"};
+    return CloudSuccess{std::move(request_id)};
+  }
+  CloudError err;
+  err.http_status = response.status;
+  err.code = string_field(root.get(), "Code");
+  err.message = string_field(root.get(), "Message");
+  err.request_id = string_field(root.get(), "RequestId");
+  err.host_id = string_field(root.get(), "HostId");
+  err.recommend = string_field(root.get(), "Recommend");
+  if (err.code.empty()) return CloudUnreadable{response.status, "the error body has no Code"};
+  return err;
+}
+
+}  // namespace swas

@@ -1,0 +1,185 @@
+// Command validation: every rule of contract §3, in the order a sender would fix them.
+#include "command.hpp"
+
+#include <cjson/cJSON.h>
+
+#include <cstring>
+#include <memory>
+
+#include "limits.hpp"
+#include "signer.hpp"
+
+namespace swas {
+namespace {
+
+using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
+
+CommandRejection reject(std::optional<std::string> id, AgentError code, std::string message) {
+  return CommandRejection{std::move(id), code, std::move(message)};
+}
+
+bool is_region_id(std::string_view s) {
+  if (s.empty() || s.size() > limits::kMaxRegionIdChars) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
+const char* duplicate_key(const cJSON* object) {
+  for (const cJSON* a = object->child; a != nullptr; a = a->next)
+    for (const cJSON* b = a->next; b != nullptr; b = b->next)
+      if (a->string && b->string && std::strcmp(a->string, b->string) == 0) return a->string;
+  return nullptr;
+}
+
+// Looks up an optional string member: absent -> nullopt; wrong type -> sets `wrong_type`.
+std::optional<std::string> string_member(const cJSON* object, const char* name, bool& wrong_type) {
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(object, name);
+  if (item == nullptr) return std::nullopt;
+  if (!cJSON_IsString(item) || item->valuestring == nullptr) {
+    wrong_type = true;
+    return std::nullopt;
+  }
+  return std::string(item->valuestring);
+}
+
+// Reads id, the first thing every rejection wants to echo.
+std::variant<std::string, CommandRejection> read_id(const cJSON* object) {
+  bool wrong_type = false;
+  auto id = string_member(object, "id", wrong_type);
+  if (wrong_type) return reject(std::nullopt, AgentError::InvalidCommand, "id must be a string");
+  if (!id) return reject(std::nullopt, AgentError::InvalidCommand, "id is required");
+  if (!is_printable_ascii(*id, limits::kMaxCommandIdChars))
+    return reject(std::nullopt, AgentError::InvalidCommand,
+                  "id must be 1-128 printable ASCII characters");
+  return *id;
+}
+
+std::variant<StopCommand, CommandRejection> read_stop_fields(const cJSON* object, StopCommand cmd,
+                                                              std::string_view gateway_id) {
+  bool wrong = false;
+  auto instance = string_member(object, "InstanceId", wrong);
+  if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "InstanceId must be a string");
+  auto region = string_member(object, "RegionId", wrong);
+  if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "RegionId must be a string");
+  auto token = string_member(object, "ClientToken", wrong);
+  if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "ClientToken must be a string");
+
+  if (!instance || instance->empty())
+    return reject(cmd.id, AgentError::MissingParameter, "InstanceId is required");
+  if (!region || region->empty())
+    return reject(cmd.id, AgentError::MissingParameter, "RegionId is required");
+  if (instance->size() > limits::kMaxInstanceIdChars || !is_clean_utf8(*instance))
+    return reject(cmd.id, AgentError::InvalidParameter,
+                  "InstanceId must be at most 256 bytes of UTF-8 text without control characters");
+  if (!is_region_id(*region))
+    return reject(cmd.id, AgentError::InvalidParameter,
+                  "RegionId must be 1-64 characters of a-z, 0-9 and -");
+  if (token && !token->empty() && !is_printable_ascii(*token, limits::kMaxClientTokenChars))
+    return reject(cmd.id, AgentError::InvalidParameter,
+                  "ClientToken must be at most 64 printable ASCII characters");
+
+  cmd.instance_id = std::move(*instance);
+  cmd.region_id = std::move(*region);
+  if (token && !token->empty()) {
+    cmd.client_token = std::move(*token);
+  } else {
+    cmd.client_token = derive_client_token(gateway_id, cmd.id);
+    cmd.client_token_derived = true;
+  }
+  return cmd;
+}
+
+ParsedCommand parse_object(const cJSON* object, std::string_view gateway_id) {
+  bool wrong = false;
+  auto type = string_member(object, "type", wrong);
+  if (wrong) return reject(std::nullopt, AgentError::InvalidCommand, "type must be a string");
+  if (type && *type != "command") return NotACommand{*type};
+
+  auto id_or = read_id(object);
+  if (auto* r = std::get_if<CommandRejection>(&id_or)) return *r;
+  StopCommand cmd;
+  cmd.id = std::get<std::string>(std::move(id_or));
+
+  if (const char* dup = duplicate_key(object))
+    return reject(cmd.id, AgentError::InvalidCommand,
+                  std::string("duplicate key \"") + dup + "\" is ambiguous");
+
+  auto action = string_member(object, "action", wrong);
+  if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "action must be a string");
+  if (!action) return reject(cmd.id, AgentError::InvalidCommand, "action is required");
+  if (*action != "StopInstance")
+    return reject(cmd.id, AgentError::UnsupportedAction,
+                  "action \"" + *action + "\" is not supported; supported: StopInstance");
+  cmd.action = std::move(*action);
+
+  auto result = read_stop_fields(object, std::move(cmd), gateway_id);
+  if (auto* r = std::get_if<CommandRejection>(&result)) return std::move(*r);
+  return std::get<StopCommand>(std::move(result));
+}
+
+bool only_whitespace(const char* p, const char* end) {
+  for (; p < end; ++p)
+    if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') return false;
+  return true;
+}
+
+}  // namespace
+
+bool is_printable_ascii(std::string_view s, std::size_t max_len) {
+  if (s.empty() || s.size() > max_len) return false;
+  for (char c : s)
+    if (c < 0x20 || c > 0x7E) return false;
+  return true;
+}
+
+bool is_clean_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) { len = 1; cp = c; }
+    else if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1Fu; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0Fu; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07u; }
+    else return false;
+    if (i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    static const std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string derive_client_token(std::string_view gateway_id, std::string_view command_id) {
+  std::string material = "swas-agent/client-token/v1\n";
+  material.append(gateway_id).push_back('\n');
+  material.append(command_id);
+  const std::string h = sha256_hex(material);
+  // 8-4-4-4-12 over the first 128 bits.
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
+ParsedCommand parse_command(std::string_view payload, std::string_view gateway_id) {
+  if (payload.size() > limits::kMaxCommandBytes)
+    return reject(std::nullopt, AgentError::InvalidCommand,
+                  "payload of " + std::to_string(payload.size()) + " bytes is over the 8192-byte limit");
+  const char* end = nullptr;
+  JsonPtr root(cJSON_ParseWithLengthOpts(payload.data(), payload.size(), &end, 0), &cJSON_Delete);
+  if (!root) return reject(std::nullopt, AgentError::InvalidCommand, "payload is not valid JSON");
+  if (end != nullptr && !only_whitespace(end, payload.data() + payload.size()))
+    return reject(std::nullopt, AgentError::InvalidCommand, "payload has data after the JSON value");
+  if (!cJSON_IsObject(root.get()))
+    return reject(std::nullopt, AgentError::InvalidCommand, "payload is not a JSON object");
+  return parse_object(root.get(), gateway_id);
+}
+
+}  // namespace swas

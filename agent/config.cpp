@@ -1,0 +1,210 @@
+// Config validation: unknown keys are errors, every message names the key and what to do.
+#include "config.hpp"
+
+#include <cjson/cJSON.h>
+
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+
+namespace swas {
+namespace {
+
+using Err = Unexpected<ConfigError>;
+Err fail(std::string key, std::string message) { return unexpected(ConfigError{std::move(key), std::move(message)}); }
+
+std::optional<ConfigError> check_keys(const cJSON* obj, const std::string& prefix,
+                                      std::initializer_list<const char*> allowed) {
+  for (const cJSON* c = obj->child; c; c = c->next) {
+    bool known = false;
+    for (const char* a : allowed) known = known || (c->string && std::strcmp(c->string, a) == 0);
+    if (!known)
+      return ConfigError{prefix + (c->string ? c->string : ""),
+                         "unknown key (check the spelling; see docs/configuration.md)"};
+    for (const cJSON* d = c->next; d; d = d->next)
+      if (d->string && std::strcmp(d->string, c->string) == 0)
+        return ConfigError{prefix + c->string, "key appears twice"};
+  }
+  return std::nullopt;
+}
+
+// Reads an optional string; nullopt with `err` set on a wrong type.
+std::optional<std::string> get_string(const cJSON* obj, const char* name, const std::string& key,
+                                      std::optional<ConfigError>& err) {
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(obj, name);
+  if (!item) return std::nullopt;
+  if (!cJSON_IsString(item)) {
+    err = ConfigError{key, "must be a string"};
+    return std::nullopt;
+  }
+  return std::string(item->valuestring);
+}
+
+std::optional<long long> get_int(const cJSON* obj, const char* name, const std::string& key,
+                                 long long lo, long long hi, std::optional<ConfigError>& err) {
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(obj, name);
+  if (!item) return std::nullopt;
+  const double v = item->valuedouble;
+  if (!cJSON_IsNumber(item) || v != static_cast<double>(static_cast<long long>(v)) || v < static_cast<double>(lo) ||
+      v > static_cast<double>(hi)) {
+    err = ConfigError{key, "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi)};
+    return std::nullopt;
+  }
+  return static_cast<long long>(v);
+}
+
+bool has_wildcard(const std::string& topic) {
+  return topic.find_first_of("+#") != std::string::npos || topic.find('\0') != std::string::npos;
+}
+
+std::optional<ConfigError> parse_tls(const cJSON* tls, MqttConfig& m) {
+  if (!cJSON_IsObject(tls)) return ConfigError{"mqtt.tls", "must be an object"};
+  if (auto e = check_keys(tls, "mqtt.tls.", {"ca_file", "cert_file", "key_file"})) return e;
+  std::optional<ConfigError> err;
+  MqttTlsFiles f;
+  f.ca_file = get_string(tls, "ca_file", "mqtt.tls.ca_file", err).value_or("");
+  f.cert_file = get_string(tls, "cert_file", "mqtt.tls.cert_file", err).value_or("");
+  f.key_file = get_string(tls, "key_file", "mqtt.tls.key_file", err).value_or("");
+  if (err) return err;
+  if (f.cert_file.empty() != f.key_file.empty())
+    return ConfigError{"mqtt.tls", "cert_file and key_file must be given together"};
+  m.tls_files = f;
+  return std::nullopt;
+}
+
+std::optional<ConfigError> parse_uri(MqttConfig& m) {
+  struct Scheme { const char* prefix; const char* normalised; bool tls; };
+  static const Scheme kSchemes[] = {{"tcp://", "tcp://", false}, {"mqtt://", "tcp://", false},
+                                    {"ssl://", "ssl://", true}, {"mqtts://", "ssl://", true}};
+  for (const auto& s : kSchemes) {
+    const std::size_t n = std::strlen(s.prefix);
+    if (m.uri.compare(0, n, s.prefix) == 0 && m.uri.size() > n) {
+      m.uri = s.normalised + m.uri.substr(n);
+      m.tls = s.tls;
+      return std::nullopt;
+    }
+  }
+  return ConfigError{"mqtt.uri", "must start with tcp://, mqtt://, ssl:// or mqtts:// and name a host"};
+}
+
+std::optional<ConfigError> parse_mqtt(const cJSON* mq, const std::string& gateway_id, MqttConfig& m) {
+  if (!cJSON_IsObject(mq)) return ConfigError{"mqtt", "is required and must be an object"};
+  if (auto e = check_keys(mq, "mqtt.", {"uri", "client_id", "command_topic", "version", "qos",
+                                        "keepalive_s", "username", "password_file", "tls"}))
+    return e;
+  std::optional<ConfigError> err;
+  auto uri = get_string(mq, "uri", "mqtt.uri", err);
+  if (err) return err;
+  if (!uri || uri->empty()) return ConfigError{"mqtt.uri", "is required (for example tcp://127.0.0.1:1883)"};
+  m.uri = *uri;
+  if (auto e = parse_uri(m)) return e;
+  m.client_id = get_string(mq, "client_id", "mqtt.client_id", err).value_or("swas-agent-" + gateway_id);
+  m.command_topic = get_string(mq, "command_topic", "mqtt.command_topic", err)
+                        .value_or("swas/" + gateway_id + "/commands");
+  m.version = static_cast<int>(get_int(mq, "version", "mqtt.version", 3, 5, err).value_or(5));
+  m.qos = static_cast<int>(get_int(mq, "qos", "mqtt.qos", 0, 2, err).value_or(1));
+  m.keepalive_s = static_cast<int>(get_int(mq, "keepalive_s", "mqtt.keepalive_s", 0, 65535, err).value_or(30));
+  m.username = get_string(mq, "username", "mqtt.username", err).value_or("");
+  m.password_file = get_string(mq, "password_file", "mqtt.password_file", err).value_or("");
+  if (err) return err;
+  if (m.version == 4) return ConfigError{"mqtt.version", "must be 5 (MQTT 5) or 3 (MQTT 3.1.1)"};
+  if (m.client_id.empty() || m.client_id.size() > 256)
+    return ConfigError{"mqtt.client_id", "must be 1-256 characters"};
+  if (m.command_topic.empty() || m.command_topic.size() > 1024 || has_wildcard(m.command_topic))
+    return ConfigError{"mqtt.command_topic", "must be a non-empty topic name without + or #"};
+  if (const cJSON* tls = cJSON_GetObjectItemCaseSensitive(mq, "tls")) {
+    if (auto e = parse_tls(tls, m)) return e;
+    if (!m.tls) return ConfigError{"mqtt.tls", "is set but mqtt.uri is not ssl:// or mqtts://"};
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> parse_cloud(const cJSON* cl, CloudConfig& c) {
+  if (!cJSON_IsObject(cl)) return ConfigError{"cloud", "must be an object"};
+  if (auto e = check_keys(cl, "cloud.", {"endpoint", "ca_file", "timeout_ms"})) return e;
+  std::optional<ConfigError> err;
+  const std::string endpoint = get_string(cl, "endpoint", "cloud.endpoint", err).value_or("");
+  c.ca_file = get_string(cl, "ca_file", "cloud.ca_file", err).value_or(c.ca_file);
+  c.timeout_ms = static_cast<std::uint32_t>(
+      get_int(cl, "timeout_ms", "cloud.timeout_ms", 100, 600000, err).value_or(c.timeout_ms));
+  if (err) return err;
+  if (c.ca_file.empty()) return ConfigError{"cloud.ca_file", "must name a PEM file of CA certificates"};
+  if (!endpoint.empty()) {
+    auto ep = parse_endpoint(endpoint);
+    if (!ep) return ConfigError{"cloud.endpoint", ep.error()};
+    c.endpoint = *ep;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool is_valid_gateway_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char ch : id)
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+          ch == '_' || ch == '.' || ch == '-'))
+      return false;
+  return true;
+}
+
+Expected<Endpoint, std::string> parse_endpoint(std::string_view url) {
+  const std::string_view scheme = "https://";
+  if (url.substr(0, scheme.size()) != scheme)
+    return unexpected(std::string("must start with https:// (the certificate is always verified)"));
+  std::string_view rest = url.substr(scheme.size());
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.empty() || rest.find_first_of("/?#@ ") != std::string_view::npos)
+    return unexpected(std::string("must be https://host or https://host:port, without a path"));
+  Endpoint ep;
+  ep.host_header = std::string(rest);
+  const auto colon = rest.rfind(':');
+  if (colon != std::string_view::npos && rest.find(']') == std::string_view::npos) {
+    const std::string_view port = rest.substr(colon + 1);
+    unsigned long value = 0;
+    for (char ch : port) {
+      if (ch < '0' || ch > '9' || value > 65535) return unexpected(std::string("has an invalid port"));
+      value = value * 10 + static_cast<unsigned long>(ch - '0');
+    }
+    if (port.empty() || value == 0 || value > 65535) return unexpected(std::string("has an invalid port"));
+    ep.port = static_cast<std::uint16_t>(value);
+    rest = rest.substr(0, colon);
+  }
+  if (rest.empty() || rest.front() == '[') return unexpected(std::string("must name a host (IPv6 literals are not supported)"));
+  ep.host = std::string(rest);
+  return ep;
+}
+
+Endpoint region_endpoint(std::string_view region_id) {
+  Endpoint ep;
+  ep.host = "swas." + std::string(region_id) + ".aliyuncs.com";
+  ep.port = 443;
+  ep.host_header = ep.host;
+  return ep;
+}
+
+Expected<Config, ConfigError> parse_config(std::string_view json) {
+  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(
+      cJSON_ParseWithLength(json.data(), json.size()), &cJSON_Delete);
+  if (!root) return fail("", "the file is not valid JSON");
+  if (!cJSON_IsObject(root.get())) return fail("", "the file must hold a JSON object");
+  if (auto e = check_keys(root.get(), "", {"gateway_id", "mqtt", "cloud", "credentials_file", "state_dir"}))
+    return unexpected(*e);
+  Config cfg;
+  std::optional<ConfigError> err;
+  cfg.gateway_id = get_string(root.get(), "gateway_id", "gateway_id", err).value_or("");
+  if (err) return unexpected(*err);
+  if (!is_valid_gateway_id(cfg.gateway_id))
+    return fail("gateway_id", "is required: 1-64 characters of A-Z a-z 0-9 _ . -");
+  if (auto e = parse_mqtt(cJSON_GetObjectItemCaseSensitive(root.get(), "mqtt"), cfg.gateway_id, cfg.mqtt))
+    return unexpected(*e);
+  if (const cJSON* cl = cJSON_GetObjectItemCaseSensitive(root.get(), "cloud"))
+    if (auto e = parse_cloud(cl, cfg.cloud)) return unexpected(*e);
+  cfg.credentials_file = get_string(root.get(), "credentials_file", "credentials_file", err).value_or(cfg.credentials_file);
+  cfg.state_dir = get_string(root.get(), "state_dir", "state_dir", err).value_or(cfg.state_dir);
+  if (err) return unexpected(*err);
+  if (cfg.state_dir.empty()) return fail("state_dir", "must name a directory");
+  return cfg;
+}
+
+}  // namespace swas

@@ -1,0 +1,62 @@
+// The agent's configuration (contract §2): loaded from JSON text, validated once, with defaults.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "expected.hpp"
+#include "http_types.hpp"
+
+namespace swas {
+
+struct MqttTlsFiles {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
+struct MqttConfig {
+  std::string uri;  // normalised to tcp:// or ssl:// for the MQTT library
+  bool tls = false;
+  std::string client_id;
+  std::string command_topic;
+  int version = 5;  // 5 or 3 (3.1.1)
+  int qos = 1;
+  int keepalive_s = 30;
+  std::string username;
+  std::string password_file;
+  std::optional<MqttTlsFiles> tls_files;
+};
+
+struct CloudConfig {
+  std::optional<Endpoint> endpoint;  // empty: https://swas.<RegionId>.aliyuncs.com per command
+  std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  std::uint32_t timeout_ms = 10000;
+};
+
+struct Config {
+  std::string gateway_id;
+  MqttConfig mqtt;
+  CloudConfig cloud;
+  std::string credentials_file = "/etc/swas-agent/credentials.json";
+  std::string state_dir = "/var/lib/swas-agent";
+};
+
+// A configuration problem: the dotted key ("mqtt.qos") and what is wrong with it.
+struct ConfigError {
+  std::string key;
+  std::string message;
+  std::string to_string() const { return key.empty() ? message : key + ": " + message; }
+};
+
+Expected<Config, ConfigError> parse_config(std::string_view json);
+
+// "https://host[:port][/]" -> Endpoint. Only https is accepted: the certificate is always checked.
+Expected<Endpoint, std::string> parse_endpoint(std::string_view url);
+// The default endpoint for a region: swas.<region>.aliyuncs.com:443.
+Endpoint region_endpoint(std::string_view region_id);
+
+bool is_valid_gateway_id(std::string_view id);
+
+}  // namespace swas

@@ -1,0 +1,85 @@
+// The ports through which the core reaches the world. platform/ implements them; tests/fakes/ fakes
+// them. None is called from more than one thread at a time unless its comment says so.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "expected.hpp"
+#include "http_types.hpp"
+
+namespace swas {
+
+// Wall-clock time and waiting. now_unix_ms is UTC; it may jump (no battery-backed clock).
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::int64_t now_unix_ms() = 0;
+  // Waits about `ms` milliseconds. Returns false, early, when the process is shutting down:
+  // the caller then stops retrying.
+  virtual bool sleep_ms(std::uint32_t ms) = 0;
+};
+
+// Cryptographically strong random bytes (nonces, jitter).
+class Entropy {
+ public:
+  virtual ~Entropy() = default;
+  virtual void fill(unsigned char* out, std::size_t len) = 0;
+};
+
+enum class TransportFailure { Connect, Tls, Timeout, Protocol };
+
+constexpr std::string_view to_string(TransportFailure f) {
+  switch (f) {
+    case TransportFailure::Connect: return "connection failed";
+    case TransportFailure::Tls: return "TLS failed";
+    case TransportFailure::Timeout: return "timed out";
+    case TransportFailure::Protocol: return "bad HTTP response";
+  }
+  return "failed";
+}
+
+struct TransportError {
+  TransportFailure kind;
+  std::string detail;  // what happened, for logs and the CloudUnreachable message; no secrets
+};
+
+// One HTTPS request/response exchange. Contract for implementations:
+// - connects (or reuses a kept-alive connection) to endpoint.host:endpoint.port, verifies the
+//   server certificate against the configured CA and endpoint.host, sends SNI;
+// - sends `request` as-is (the caller sets every header, including Host);
+// - returns the complete response (status, headers, body) or a TransportError; never throws;
+// - every step (connect, handshake, each read) is bounded by the configured timeout.
+class HttpsTransport {
+ public:
+  virtual ~HttpsTransport() = default;
+  virtual Expected<HttpResponse, TransportError> round_trip(const Endpoint& endpoint,
+                                                            const HttpRequest& request) = 0;
+};
+
+// A message to publish (result). Implementations must not block for the broker's ack.
+// Called from the worker thread and, for Busy answers, from the MQTT library's thread: thread-safe.
+struct OutgoingMessage {
+  std::string topic;
+  std::string payload;
+  std::string correlation_data;  // MQTT 5, echoed from the command; empty when none
+};
+
+class MessagePublisher {
+ public:
+  virtual ~MessagePublisher() = default;
+  virtual void publish(const OutgoingMessage& message) = 0;
+};
+
+enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+
+// One line per event. Thread-safe. Callers never pass secrets.
+class Logger {
+ public:
+  virtual ~Logger() = default;
+  virtual bool enabled(LogLevel level) const = 0;
+  virtual void write(LogLevel level, std::string_view line) = 0;
+};
+
+}  // namespace swas

@@ -1,0 +1,36 @@
+// RPC style as the official SDKs send it: POST /, parameters in the query, empty body, V3 signed.
+#include "stop_request.hpp"
+
+#include "signer.hpp"
+
+namespace swas {
+
+HttpRequest build_stop_request(const StopCommand& cmd, const Endpoint& endpoint,
+                               const Credentials& credentials, std::string_view x_acs_date,
+                               std::string_view nonce) {
+  const std::vector<QueryParam> query = {{"ClientToken", cmd.client_token},
+                                         {"InstanceId", cmd.instance_id},
+                                         {"RegionId", cmd.region_id}};
+  HttpRequest req;
+  req.method = "POST";
+  req.target = "/?" + canonical_query_string(query);
+  req.headers = {{"host", endpoint.host_header},
+                 {"x-acs-action", cmd.action},
+                 {"x-acs-version", std::string(kApiVersion)},
+                 {"x-acs-date", std::string(x_acs_date)},
+                 {"x-acs-signature-nonce", std::string(nonce)},
+                 {"x-acs-content-sha256", std::string(kEmptyPayloadSha256)}};
+  if (!credentials.security_token().empty())
+    req.headers.push_back({"x-acs-security-token", credentials.security_token()});
+  const CanonicalRequest cr =
+      canonical_request(req.method, "/", query, req.headers, kEmptyPayloadSha256);
+  const std::string signature =
+      signature_v3(credentials.access_key_secret(), string_to_sign(cr.text));
+  req.headers.push_back(
+      {"Authorization", authorization_v3(credentials.access_key_id(), cr.signed_headers, signature)});
+  req.headers.push_back({"Accept", "application/json"});
+  req.headers.push_back({"User-Agent", "swas-agent/0.1"});
+  return req;
+}
+
+}  // namespace swas

@@ -1,0 +1,19 @@
+// Building the signed StopInstance request (contract §5) for one attempt.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "command.hpp"
+#include "credentials.hpp"
+#include "http_types.hpp"
+
+namespace swas {
+
+inline constexpr std::string_view kApiVersion = "2020-06-01";
+
+// An attempt's request: fresh `x_acs_date` ("YYYY-MM-DDThh:mm:ssZ") and `nonce` each time.
+HttpRequest build_stop_request(const StopCommand& cmd, const Endpoint& endpoint,
+                               const Credentials& credentials, std::string_view x_acs_date,
+                               std::string_view nonce);
+
+}  // namespace swas

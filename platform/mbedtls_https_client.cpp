@@ -1,0 +1,212 @@
+// One request at a time over a verified TLS connection, kept alive for the next request.
+#include "mbedtls_https_client.hpp"
+
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+
+#include <chrono>
+
+#include "http_response_reader.hpp"
+#include "tcp_connect.hpp"
+
+namespace swas {
+namespace {
+
+std::string mbedtls_message(int rc) {
+  char buf[160];
+  mbedtls_strerror(rc, buf, sizeof buf);
+  return buf;
+}
+
+TransportError io_error(int rc, const char* step) {
+  if (rc == MBEDTLS_ERR_SSL_TIMEOUT)
+    return {TransportFailure::Timeout, std::string(step) + " timed out"};
+  if (rc == MBEDTLS_ERR_NET_SEND_FAILED || rc == MBEDTLS_ERR_NET_RECV_FAILED ||
+      rc == MBEDTLS_ERR_NET_CONN_RESET)
+    return {TransportFailure::Connect, std::string(step) + ": " + mbedtls_message(rc)};
+  return {TransportFailure::Tls, std::string(step) + ": " + mbedtls_message(rc)};
+}
+
+using SteadyClock = std::chrono::steady_clock;
+
+}  // namespace
+
+struct MbedTlsHttpsClient::Connection {
+  std::string host;
+  std::uint16_t port = 0;
+  mbedtls_net_context net;
+  mbedtls_ssl_context ssl;
+  Connection() {
+    mbedtls_net_init(&net);
+    mbedtls_ssl_init(&ssl);
+  }
+  ~Connection() {
+    if (net.fd >= 0) mbedtls_ssl_close_notify(&ssl);
+    mbedtls_ssl_free(&ssl);
+    mbedtls_net_free(&net);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+};
+
+std::string serialize_request(const HttpRequest& request) {
+  std::string out;
+  out.reserve(512 + request.body.size());
+  out += request.method;
+  out += ' ';
+  out += request.target;
+  out += " HTTP/1.1\r\n";
+  for (const auto& h : request.headers) {
+    out += h.name;
+    out += ": ";
+    out += h.value;
+    out += "\r\n";
+  }
+  out += "Content-Length: ";
+  out += std::to_string(request.body.size());
+  out += "\r\n\r\n";
+  out += request.body;
+  return out;
+}
+
+MbedTlsHttpsClient::MbedTlsHttpsClient(HttpsClientOptions options) : options_(std::move(options)) {
+  mbedtls_x509_crt_init(&ca_chain_);
+  mbedtls_ssl_config_init(&conf_);
+}
+
+MbedTlsHttpsClient::~MbedTlsHttpsClient() {
+  idle_.reset();
+  mbedtls_ssl_config_free(&conf_);
+  mbedtls_x509_crt_free(&ca_chain_);
+}
+
+Expected<std::unique_ptr<MbedTlsHttpsClient>, std::string> MbedTlsHttpsClient::create(
+    const HttpsClientOptions& options) {
+  std::unique_ptr<MbedTlsHttpsClient> c(new MbedTlsHttpsClient(options));
+  auto rng = CtrDrbgEntropy::create("swas-agent https client");
+  if (!rng) return unexpected(rng.error());
+  c->rng_ = std::move(*rng);
+  const int parsed = mbedtls_x509_crt_parse_file(&c->ca_chain_, options.ca_file.c_str());
+  if (parsed < 0)
+    return unexpected(options.ca_file + ": cannot load CA certificates: " + mbedtls_message(parsed));
+  if (c->ca_chain_.version == 0)
+    return unexpected(options.ca_file + ": holds no usable CA certificate");
+  int rc = mbedtls_ssl_config_defaults(&c->conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                       MBEDTLS_SSL_PRESET_DEFAULT);
+  if (rc != 0) return unexpected("TLS configuration failed: " + mbedtls_message(rc));
+  mbedtls_ssl_conf_authmode(&c->conf_, MBEDTLS_SSL_VERIFY_REQUIRED);
+  mbedtls_ssl_conf_ca_chain(&c->conf_, &c->ca_chain_, nullptr);
+  mbedtls_ssl_conf_rng(&c->conf_, mbedtls_ctr_drbg_random, c->rng_->drbg());
+  mbedtls_ssl_conf_min_version(&c->conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+  mbedtls_ssl_conf_read_timeout(&c->conf_, options.timeout_ms);
+  return c;
+}
+
+Expected<std::unique_ptr<MbedTlsHttpsClient::Connection>, TransportError> MbedTlsHttpsClient::open(
+    const Endpoint& endpoint) {
+  auto fd = tcp_connect(endpoint.host, endpoint.port, options_.timeout_ms);
+  if (!fd) return unexpected(fd.error());
+  auto conn = std::make_unique<Connection>();
+  conn->host = endpoint.host;
+  conn->port = endpoint.port;
+  conn->net.fd = *fd;
+  int rc = mbedtls_ssl_setup(&conn->ssl, &conf_);
+  if (rc == 0) rc = mbedtls_ssl_set_hostname(&conn->ssl, endpoint.host.c_str());  // SNI + name check
+  if (rc != 0) return unexpected(TransportError{TransportFailure::Tls, "TLS setup: " + mbedtls_message(rc)});
+  mbedtls_ssl_set_bio(&conn->ssl, &conn->net, mbedtls_net_send, nullptr, mbedtls_net_recv_timeout);
+  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(options_.timeout_ms);
+  while ((rc = mbedtls_ssl_handshake(&conn->ssl)) != 0) {
+    if (rc != MBEDTLS_ERR_SSL_WANT_READ && rc != MBEDTLS_ERR_SSL_WANT_WRITE) break;
+    if (SteadyClock::now() > deadline) {
+      rc = MBEDTLS_ERR_SSL_TIMEOUT;
+      break;
+    }
+  }
+  if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+    char info[512];
+    mbedtls_x509_crt_verify_info(info, sizeof info, "", mbedtls_ssl_get_verify_result(&conn->ssl));
+    std::string why(info);
+    for (char& ch : why) if (ch == '\n') ch = ';';
+    while (!why.empty() && why.back() == ';') why.pop_back();
+    return unexpected(TransportError{TransportFailure::Tls, "the certificate of " + endpoint.host +
+                                                                " was refused: " + why});
+  }
+  if (rc != 0) {
+    TransportError e = io_error(rc, "TLS handshake");
+    e.detail += " (" + endpoint.host + ":" + std::to_string(endpoint.port) + ")";
+    return unexpected(e);
+  }
+  ++handshakes_;
+  return conn;
+}
+
+Expected<HttpResponse, TransportError> MbedTlsHttpsClient::exchange(Connection& conn,
+                                                                    const HttpRequest& request,
+                                                                    bool& peer_silent,
+                                                                    bool& keep_alive) {
+  peer_silent = true;
+  const std::string wire = serialize_request(request);
+  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(options_.timeout_ms);
+  std::size_t sent = 0;
+  while (sent < wire.size()) {
+    const int rc = mbedtls_ssl_write(&conn.ssl, reinterpret_cast<const unsigned char*>(wire.data()) + sent,
+                                     wire.size() - sent);
+    if (rc > 0) {
+      sent += static_cast<std::size_t>(rc);
+    } else if (rc != MBEDTLS_ERR_SSL_WANT_WRITE && rc != MBEDTLS_ERR_SSL_WANT_READ) {
+      return unexpected(io_error(rc, "sending the request"));
+    } else if (SteadyClock::now() > deadline) {
+      return unexpected(io_error(MBEDTLS_ERR_SSL_TIMEOUT, "sending the request"));
+    }
+  }
+  HttpResponseReader reader(options_.max_response_bytes);
+  unsigned char buf[4096];
+  while (reader.state() == HttpResponseReader::State::NeedMore) {
+    const int rc = mbedtls_ssl_read(&conn.ssl, buf, sizeof buf);
+    if (rc > 0) {
+      peer_silent = false;
+      reader.feed(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(rc));
+    } else if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_NET_CONN_RESET) {
+      reader.feed(nullptr, 0);
+    } else if (rc != MBEDTLS_ERR_SSL_WANT_READ && rc != MBEDTLS_ERR_SSL_WANT_WRITE) {
+      return unexpected(io_error(rc, "reading the response"));
+    }
+  }
+  if (reader.state() == HttpResponseReader::State::Error) {
+    const TransportFailure kind = reader.bytes_seen() == 0 ? TransportFailure::Connect : TransportFailure::Protocol;
+    return unexpected(TransportError{kind, reader.error()});
+  }
+  keep_alive = reader.keep_alive();
+  return reader.take_response();
+}
+
+Expected<HttpResponse, TransportError> MbedTlsHttpsClient::round_trip(const Endpoint& endpoint,
+                                                                      const HttpRequest& request) {
+  std::unique_ptr<Connection> conn;
+  if (idle_ && idle_->host == endpoint.host && idle_->port == endpoint.port) conn = std::move(idle_);
+  idle_.reset();
+  const bool reusing = conn != nullptr;
+  for (int pass = 0; pass < 2; ++pass) {
+    if (!conn) {
+      auto opened = open(endpoint);
+      if (!opened) return unexpected(opened.error());
+      conn = std::move(*opened);
+    } else {
+      ++reused_;
+    }
+    bool peer_silent = true;
+    bool keep_alive = false;
+    auto response = exchange(*conn, request, peer_silent, keep_alive);
+    if (response) {
+      if (keep_alive) idle_ = std::move(conn);
+      return response;
+    }
+    // A kept-alive connection the server had already closed: the request never reached it, so
+    // sending it once more on a fresh connection is safe (and the nonce is still unused).
+    if (!(reusing && pass == 0 && peer_silent)) return response;
+    conn.reset();
+  }
+  return unexpected(TransportError{TransportFailure::Connect, "unreachable"});
+}
+
+}  // namespace swas

@@ -1,0 +1,58 @@
+// HttpsTransport on Mbed TLS: verified TLS 1.2+, SNI, TCP_NODELAY, keep-alive reuse, step timeouts.
+#pragma once
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ctr_drbg_entropy.hpp"
+#include "expected.hpp"
+#include "ports.hpp"
+
+namespace swas {
+
+struct HttpsClientOptions {
+  std::string ca_file;          // PEM bundle the server certificate must chain to
+  std::uint32_t timeout_ms = 10000;  // each step: connect, handshake, each read and write
+  std::size_t max_response_bytes = 64 * 1024;
+};
+
+// Not thread-safe: one worker owns it. Keeps at most one idle connection (the last endpoint used);
+// a request to another endpoint closes it.
+class MbedTlsHttpsClient final : public HttpsTransport {
+ public:
+  // Loads the CA file; an error names the file and what is wrong with it.
+  static Expected<std::unique_ptr<MbedTlsHttpsClient>, std::string> create(const HttpsClientOptions& options);
+  ~MbedTlsHttpsClient() override;
+  MbedTlsHttpsClient(const MbedTlsHttpsClient&) = delete;
+  MbedTlsHttpsClient& operator=(const MbedTlsHttpsClient&) = delete;
+
+  Expected<HttpResponse, TransportError> round_trip(const Endpoint& endpoint,
+                                                    const HttpRequest& request) override;
+
+  // Counters for tests and benchmarks.
+  std::uint64_t handshakes() const { return handshakes_; }
+  std::uint64_t reused() const { return reused_; }
+
+ private:
+  struct Connection;
+  explicit MbedTlsHttpsClient(HttpsClientOptions options);
+  Expected<std::unique_ptr<Connection>, TransportError> open(const Endpoint& endpoint);
+  Expected<HttpResponse, TransportError> exchange(Connection& conn, const HttpRequest& request,
+                                                  bool& peer_silent, bool& keep_alive);
+
+  HttpsClientOptions options_;
+  std::unique_ptr<CtrDrbgEntropy> rng_;
+  mbedtls_x509_crt ca_chain_;
+  mbedtls_ssl_config conf_;
+  std::unique_ptr<Connection> idle_;
+  std::uint64_t handshakes_ = 0;
+  std::uint64_t reused_ = 0;
+};
+
+// Serialises an HTTP/1.1 request (adds Content-Length); exposed for tests.
+std::string serialize_request(const HttpRequest& request);
+
+}  // namespace swas

@@ -1,0 +1,119 @@
+// Paho throws mqtt::exception; every call is wrapped here so no exception reaches the core.
+#include "paho_message_bus.hpp"
+
+#include <mqtt/async_client.h>
+
+#include <chrono>
+
+namespace swas {
+namespace {
+
+void log_line(Logger& logger, LogLevel level, const std::string& line) {
+  if (logger.enabled(level)) logger.write(level, line);
+}
+
+mqtt::connect_options build_connect_options(const MessageBusOptions& o) {
+  auto builder = mqtt::connect_options_builder()
+                     .mqtt_version(o.mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1)
+                     .keep_alive_interval(std::chrono::seconds(o.mqtt.keepalive_s))
+                     .connect_timeout(std::chrono::seconds(10))
+                     .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30));
+  if (o.mqtt.version == 5) builder.clean_start(true);
+  else builder.clean_session(true);
+  if (!o.mqtt.username.empty()) builder.user_name(o.mqtt.username);
+  if (!o.password.empty()) builder.password(o.password);
+  if (o.mqtt.tls) {
+    auto ssl = mqtt::ssl_options_builder().enable_server_cert_auth(true).verify(true);
+    if (o.mqtt.tls_files) {
+      if (!o.mqtt.tls_files->ca_file.empty()) ssl.trust_store(o.mqtt.tls_files->ca_file);
+      if (!o.mqtt.tls_files->cert_file.empty()) ssl.key_store(o.mqtt.tls_files->cert_file);
+      if (!o.mqtt.tls_files->key_file.empty()) ssl.private_key(o.mqtt.tls_files->key_file);
+    }
+    builder.ssl(ssl.finalize());
+  }
+  return builder.finalize();
+}
+
+}  // namespace
+
+PahoMessageBus::PahoMessageBus(MessageBusOptions options, Logger& logger)
+    : options_(std::move(options)), logger_(logger) {
+  mqtt::create_options create(options_.mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1,
+                              static_cast<int>(options_.max_buffered_results));
+  create.set_send_while_disconnected(true, true);
+  create.set_delete_oldest_messages(false);
+  client_ = std::make_unique<mqtt::async_client>(options_.mqtt.uri, options_.mqtt.client_id, create);
+}
+
+PahoMessageBus::~PahoMessageBus() = default;
+
+void PahoMessageBus::subscribe() {
+  try {
+    // No Local: our own results on the shared topic are not sent back to us (MQTT 5).
+    mqtt::subscribe_options opts(mqtt::subscribe_options::SUBSCRIBE_NO_LOCAL);
+    if (options_.mqtt.version == 5) client_->subscribe(options_.mqtt.command_topic, options_.mqtt.qos, opts);
+    else client_->subscribe(options_.mqtt.command_topic, options_.mqtt.qos);
+  } catch (const mqtt::exception& e) {
+    log_line(logger_, LogLevel::Error, std::string("subscribing to the command topic failed: ") + e.what());
+  }
+}
+
+Expected<bool, std::string> PahoMessageBus::connect(const Handler& handler, std::uint32_t timeout_ms) {
+  handler_ = handler;
+  client_->set_message_callback([this](mqtt::const_message_ptr m) {
+    if (!m) return;  // Paho may hand over null on connection loss
+    IncomingMessage msg;
+    msg.topic = m->get_topic();
+    msg.payload = m->get_payload_str();
+    const auto& props = m->get_properties();
+    if (props.contains(mqtt::property::RESPONSE_TOPIC))
+      msg.response_topic = mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
+    if (props.contains(mqtt::property::CORRELATION_DATA))
+      msg.correlation_data = mqtt::get<std::string>(props, mqtt::property::CORRELATION_DATA);
+    handler_(std::move(msg));
+  });
+  client_->set_connected_handler([this](const std::string&) {
+    log_line(logger_, LogLevel::Info, "connected to " + options_.mqtt.uri + ", subscribing to " +
+                                          options_.mqtt.command_topic);
+    subscribe();  // asynchronous: never wait inside a Paho callback
+  });
+  client_->set_connection_lost_handler([this](const std::string& cause) {
+    log_line(logger_, LogLevel::Warn, "lost the broker connection" + (cause.empty() ? "" : ": " + cause) +
+                                          "; reconnecting");
+  });
+  try {
+    auto token = client_->connect(build_connect_options(options_));
+    if (!token->wait_for(std::chrono::milliseconds(timeout_ms)))
+      return unexpected("connecting to " + options_.mqtt.uri + " timed out");
+    return true;
+  } catch (const mqtt::exception& e) {
+    return unexpected("connecting to " + options_.mqtt.uri + " failed: " + e.get_message() +
+                      " (" + std::string(e.what()) + ")");
+  }
+}
+
+void PahoMessageBus::disconnect(std::uint32_t timeout_ms) {
+  try {
+    client_->set_message_callback([](mqtt::const_message_ptr) {});
+    if (client_->is_connected())
+      client_->disconnect(static_cast<int>(timeout_ms))->wait_for(std::chrono::milliseconds(timeout_ms));
+  } catch (const mqtt::exception& e) {
+    log_line(logger_, LogLevel::Warn, std::string("disconnect: ") + e.what());
+  }
+}
+
+void PahoMessageBus::publish(const OutgoingMessage& message) {
+  try {
+    auto msg = mqtt::make_message(message.topic, message.payload, options_.mqtt.qos, false);
+    if (!message.correlation_data.empty() && options_.mqtt.version == 5) {
+      mqtt::properties props;
+      props.add(mqtt::property(mqtt::property::CORRELATION_DATA, message.correlation_data));
+      msg->set_properties(props);
+    }
+    client_->publish(msg);
+  } catch (const mqtt::exception& e) {
+    log_line(logger_, LogLevel::Error, "publishing a result to " + message.topic + " failed: " + e.what());
+  }
+}
+
+}  // namespace swas

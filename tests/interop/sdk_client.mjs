@@ -1,0 +1,399 @@
+// The official Alibaba Cloud SDK client (@alicloud/openapi-client, callApi, signature V3) against
+// the project's SWAS emulator over HTTPS on loopback.
+//
+//   node sdk_client.mjs --emulator PATH --make-certs PATH
+//   (or SWAS_EMULATOR and SWAS_MAKE_TEST_CERTS in the environment)
+//
+// Starts the emulator itself (port 0, temp dir), always stops it, and never runs longer than the
+// global watchdog. Prints "N passed, M failed"; exits 0 only when nothing failed.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+
+const require = createRequire(import.meta.url);
+
+function loadSdk() {
+  try {
+    return {
+      OpenApi: require('@alicloud/openapi-client'),
+      OpenApiUtil: require('@alicloud/openapi-util').default,
+      Util: require('@alicloud/tea-util'),
+      $tea: require('@alicloud/tea-typescript'),
+    };
+  } catch (e) {
+    if (e && e.code === 'MODULE_NOT_FOUND') {
+      console.error('FAIL: the official Alibaba Cloud SDK packages are not installed ' +
+        '(tests/interop/node_modules is missing).');
+      console.error('      Run: npm ci --prefix tests/interop');
+      console.error(`      (${e.message.split('\n')[0]})`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+const { OpenApi, OpenApiUtil, Util, $tea } = loadSdk();
+
+const WATCHDOG_MS = 60000;
+const STARTUP_TIMEOUT_MS = 15000;
+const REQUEST_TIMEOUT_MS = 10000;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const AK_ID = 'LTAIswasInteropKey01';
+const AK_SECRET = 'swasInteropSecret0123456789abcd';
+const REGION = 'cn-hangzhou';
+const INSTANCES = ['i-interop-a', 'i-interop-b', 'i-interop-c', 'i-interop-d'];
+
+function argValue(name) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : undefined;
+}
+const emulatorBin = argValue('--emulator') ?? process.env.SWAS_EMULATOR;
+const makeCerts = argValue('--make-certs') ?? process.env.SWAS_MAKE_TEST_CERTS;
+
+// ---------------------------------------------------------------------------------------------
+// Lifetime: the emulator process and the temp dir are always cleaned up.
+
+let emulator = null;
+let emulatorOutput = '';
+let tmpDir = null;
+
+function cleanup() {
+  if (emulator && emulator.exitCode === null && emulator.signalCode === null) {
+    try { emulator.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+  emulator = null;
+  if (tmpDir) {
+    try { rmSync(tmpDir, { recursive: true, force: true }); } catch { /* best effort */ }
+    tmpDir = null;
+  }
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => { console.error(`FAIL: interrupted by ${sig}`); process.exit(1); });
+}
+const watchdog = setTimeout(() => {
+  console.error(`FAIL: watchdog: sdk_client did not finish within ${WATCHDOG_MS / 1000} s`);
+  dumpEmulatorOutput();
+  process.exit(1);
+}, WATCHDOG_MS);
+
+function dumpEmulatorOutput() {
+  if (emulatorOutput) console.error(`--- emulator output (last 4 KiB) ---\n${emulatorOutput.slice(-4096)}\n---`);
+}
+
+function fatal(msg) {
+  console.error(`FAIL: ${msg}`);
+  dumpEmulatorOutput();
+  process.exit(1);
+}
+
+async function stopEmulator() {
+  const p = emulator;
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((resolve) => p.once('exit', resolve));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(t);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup
+
+function setup() {
+  if (!emulatorBin || !existsSync(emulatorBin)) {
+    fatal(`swas-emulator binary not found (--emulator / SWAS_EMULATOR): ${emulatorBin}`);
+  }
+  if (!makeCerts || !existsSync(makeCerts)) {
+    fatal(`make-test-certs not found (--make-certs / SWAS_MAKE_TEST_CERTS): ${makeCerts}`);
+  }
+  tmpDir = mkdtempSync(path.join(os.tmpdir(), 'swas-interop-'));
+  const certDir = path.join(tmpDir, 'certs');
+  const r = spawnSync(makeCerts, [certDir], { encoding: 'utf8', timeout: 30000 });
+  if (r.error || r.status !== 0) {
+    fatal(`make-test-certs failed (status ${r.status}, ${r.error ?? ''}):\n${r.stdout}\n${r.stderr}`);
+  }
+  const files = { ca: 'ca.pem', cert: 'server.pem', key: 'server.key' };
+  for (const [k, f] of Object.entries(files)) {
+    files[k] = path.join(certDir, f);
+    if (!existsSync(files[k])) fatal(`make-test-certs did not produce ${files[k]}`);
+  }
+  const config = {
+    credentials: [{ access_key_id: AK_ID, access_key_secret: AK_SECRET }],
+    instances: INSTANCES.map((id) => ({ InstanceId: id, RegionId: REGION, state: 'Running' })),
+    stop_delay_ms: 200,
+  };
+  const configFile = path.join(tmpDir, 'emulator.json');
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  return { ...files, configFile, portFile: path.join(tmpDir, 'port') };
+}
+
+function startEmulator(s) {
+  return new Promise((resolve, reject) => {
+    const args = ['--config', s.configFile, '--cert', s.cert, '--key', s.key, '--port', '0', '--port-file', s.portFile];
+    emulator = spawn(emulatorBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => reject(new Error(`no "listening" line within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
+    let stdoutBuf = '';
+    emulator.stdout.setEncoding('utf8');
+    emulator.stderr.setEncoding('utf8');
+    emulator.stdout.on('data', (d) => {
+      emulatorOutput = (emulatorOutput + d).slice(-65536);
+      stdoutBuf += d;
+      const m = /swas-emulator listening on ([0-9.]+|\[[0-9a-f:]+\]|[^\s:]+):(\d+)/.exec(stdoutBuf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[2]));
+      }
+    });
+    emulator.stderr.on('data', (d) => { emulatorOutput = (emulatorOutput + d).slice(-65536); });
+    emulator.on('error', (e) => { clearTimeout(timer); reject(e); });
+    emulator.on('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`emulator exited early (${code ?? sig})`)); });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+
+let port = 0;
+let caPem = '';
+
+function sdkClient(accessKeyId = AK_ID, accessKeySecret = AK_SECRET) {
+  const config = new OpenApi.Config({
+    accessKeyId,
+    accessKeySecret,
+    endpoint: `localhost:${port}`,
+    protocol: 'https',
+    ca: caPem,                                // NODE_EXTRA_CA_CERTS is not used by the SDK
+    signatureAlgorithm: 'ACS3-HMAC-SHA256',   // the V3 default of callApi, set explicitly
+    regionId: REGION,
+    readTimeout: REQUEST_TIMEOUT_MS,
+    connectTimeout: REQUEST_TIMEOUT_MS,
+  });
+  return new OpenApi.default(config);
+}
+
+async function sdkStop(client, instanceId, clientToken) {
+  const params = new OpenApi.Params({
+    action: 'StopInstance',
+    version: '2020-06-01',
+    protocol: 'HTTPS',
+    pathname: '/',
+    method: 'POST',
+    authType: 'AK',
+    style: 'RPC',
+    reqBodyType: 'json',
+    bodyType: 'json',
+  });
+  const request = new OpenApi.OpenApiRequest({
+    query: { InstanceId: instanceId, RegionId: REGION, ClientToken: clientToken },
+  });
+  const runtime = new Util.RuntimeOptions({ autoretry: false, maxAttempts: 1,
+    readTimeout: REQUEST_TIMEOUT_MS, connectTimeout: REQUEST_TIMEOUT_MS });
+  return client.callApi(params, request, runtime);
+}
+
+// Expects the SDK call to throw the cloud error `code` with HTTP `status`.
+async function expectSdkError(promise, code, status) {
+  try {
+    const r = await promise;
+    throw new Error(`expected ${code}, got success: ${JSON.stringify(r.body)}`);
+  } catch (e) {
+    if (e.code !== code || Number(e.statusCode) !== status) {
+      throw new Error(`expected ${code}/${status}, got ${e.code}/${e.statusCode}: ${e.message}`);
+    }
+    return e;
+  }
+}
+
+function httpsRequest({ method, pathAndQuery, headers }) {
+  return new Promise((resolve, reject) => {
+    const req = https.request({
+      host: 'localhost', port, method, path: pathAndQuery, headers, ca: caPem,
+      timeout: REQUEST_TIMEOUT_MS, agent: false,
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, text, json });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`request timed out after ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function emulatorState() {
+  const r = await httpsRequest({ method: 'GET', pathAndQuery: '/__emulator/state', headers: {} });
+  if (r.status !== 200 || !r.json) throw new Error(`admin state: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
+  return r.json;
+}
+const stopsOf = (state, id) => Number((state.stops ?? {})[id] ?? 0);
+const instanceOf = (state, id) => (state.instances ?? []).find((i) => (i.InstanceId ?? i.instance_id) === id);
+const stateOf = (inst) => inst && (inst.state ?? inst.State ?? inst.Status);
+
+// A StopInstance request built and signed with the SDK's own getAuthorization, as callApi does,
+// but sent with node's https module so that it can be altered after signing.
+function signedStop({ query, date = OpenApiUtil.getTimestamp(), nonce = randomBytes(16).toString('hex'),
+  accessKeyId = AK_ID, accessKeySecret = AK_SECRET }) {
+  const req = new $tea.Request();
+  req.method = 'POST';
+  req.pathname = '/';
+  req.query = { ...query };
+  req.headers = {
+    host: `localhost:${port}`,
+    'x-acs-action': 'StopInstance',
+    'x-acs-version': '2020-06-01',
+    'x-acs-date': date,
+    'x-acs-signature-nonce': nonce,
+    'x-acs-content-sha256': EMPTY_SHA256,
+    accept: 'application/json',
+  };
+  req.headers.Authorization = OpenApiUtil.getAuthorization(req, 'ACS3-HMAC-SHA256', EMPTY_SHA256, accessKeyId, accessKeySecret);
+  return req;
+}
+const encodeQuery = (q, enc = OpenApiUtil.getEncodeParam) =>
+  Object.entries(q).map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
+function sendSigned(req, wireQuery = encodeQuery(req.query)) {
+  return httpsRequest({ method: req.method, pathAndQuery: `/?${wireQuery}`,
+    headers: { ...req.headers, 'content-length': '0' } });
+}
+function expectCloudError(r, code, status) {
+  const got = r.json && r.json.Code;
+  if (got !== code || r.status !== status) {
+    throw new Error(`expected ${code}/${status}, got ${got}/${r.status}: ${r.text.slice(0, 300)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+const results = { passed: 0, failed: 0 };
+async function check(name, fn) {
+  try {
+    await fn();
+    results.passed++;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    results.failed++;
+    console.log(`FAIL ${name}\n     ${(e && e.stack) || e}`);
+  }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+async function runChecks() {
+  const client = sdkClient();
+  const [a, b, c, d] = INSTANCES;
+  const tokenA = randomUUID();
+  let firstRequestId = null;
+
+  await check('(a) SDK StopInstance succeeds, returns a RequestId; emulator shows one stop', async () => {
+    const r = await sdkStop(client, a, tokenA);
+    assert(r.statusCode === 200, `HTTP ${r.statusCode}`);
+    firstRequestId = r.body && r.body.RequestId;
+    assert(typeof firstRequestId === 'string' && firstRequestId.length > 0, `no RequestId in ${JSON.stringify(r.body)}`);
+    const s = await emulatorState();
+    assert(stopsOf(s, a) === 1, `stops[${a}] = ${stopsOf(s, a)}, want 1`);
+    const st = stateOf(instanceOf(s, a));
+    assert(st === 'Stopping' || st === 'Stopped', `${a} state ${st}, want Stopping/Stopped`);
+  });
+
+  await check('(b) same ClientToken again: same RequestId, still one stop', async () => {
+    const r = await sdkStop(client, a, tokenA);
+    assert(r.statusCode === 200, `HTTP ${r.statusCode}`);
+    assert(r.body.RequestId === firstRequestId, `RequestId ${r.body.RequestId}, first was ${firstRequestId}`);
+    const s = await emulatorState();
+    assert(stopsOf(s, a) === 1, `stops[${a}] = ${stopsOf(s, a)}, want 1`);
+  });
+
+  await check('(c) second stop of another instance with a new token: 403 IncorrectInstanceStatus', async () => {
+    const r = await sdkStop(client, b, randomUUID());
+    assert(r.statusCode === 200 && r.body.RequestId, `first stop of ${b}: HTTP ${r.statusCode}`);
+    const e = await expectSdkError(sdkStop(client, b, randomUUID()), 'IncorrectInstanceStatus', 403);
+    assert(e.data && e.data.RequestId, 'error without RequestId');
+    const s = await emulatorState();
+    assert(stopsOf(s, b) === 1, `stops[${b}] = ${stopsOf(s, b)}, want 1`);
+  });
+
+  await check('(d1) query value changed after signing: 400 SignatureDoesNotMatch, nothing stopped', async () => {
+    const req = signedStop({ query: { InstanceId: c, RegionId: REGION, ClientToken: randomUUID() } });
+    const tampered = encodeQuery({ ...req.query, ClientToken: randomUUID() });
+    expectCloudError(await sendSigned(req, tampered), 'SignatureDoesNotMatch', 400);
+    const r2 = signedStop({ query: { InstanceId: c, RegionId: REGION, ClientToken: randomUUID() } });
+    expectCloudError(await sendSigned(r2, encodeQuery({ ...r2.query, InstanceId: d })), 'SignatureDoesNotMatch', 400);
+    const s = await emulatorState();
+    assert(stopsOf(s, c) === 0 && stopsOf(s, d) === 0, `stops c=${stopsOf(s, c)} d=${stopsOf(s, d)}, want 0`);
+  });
+
+  await check('(d2) signed header changed after signing: 400 SignatureDoesNotMatch', async () => {
+    const req = signedStop({ query: { InstanceId: c, RegionId: REGION, ClientToken: randomUUID() } });
+    req.headers['x-acs-version'] = '2020-06-02';
+    expectCloudError(await sendSigned(req), 'SignatureDoesNotMatch', 400);
+  });
+
+  await check('(d3) SDK client with a wrong secret: 400 SignatureDoesNotMatch', async () => {
+    await expectSdkError(sdkStop(sdkClient(AK_ID, `${AK_SECRET}x`), c, randomUUID()), 'SignatureDoesNotMatch', 400);
+  });
+
+  await check('(d4) SDK client with an unknown AccessKeyId: 404 InvalidAccessKeyId.NotFound', async () => {
+    await expectSdkError(sdkStop(sdkClient('LTAIunknownKey0000', AK_SECRET), c, randomUUID()), 'InvalidAccessKeyId.NotFound', 404);
+    const s = await emulatorState();
+    assert(stopsOf(s, c) === 0, `stops[${c}] = ${stopsOf(s, c)}, want 0`);
+  });
+
+  await check('(e) x-acs-date 20 min old (correctly signed): 400 InvalidTimeStamp.Expired', async () => {
+    const old = new Date(Date.now() - 20 * 60 * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const req = signedStop({ date: old, query: { InstanceId: c, RegionId: REGION, ClientToken: randomUUID() } });
+    expectCloudError(await sendSigned(req), 'InvalidTimeStamp.Expired', 400);
+  });
+
+  await check('(f) hand-signed request with an equivalent wire encoding succeeds; its replay: SignatureNonceUsed', async () => {
+    // Percent-encoding unreserved characters ('-' as %2D) changes the bytes, not the request:
+    // the verifier must canonicalise the decoded parameters.
+    const req = signedStop({ query: { InstanceId: c, RegionId: REGION, ClientToken: randomUUID() } });
+    const wire = encodeQuery(req.query, (s) => OpenApiUtil.getEncodeParam(s).replace(/-/g, '%2D'));
+    const r = await sendSigned(req, wire);
+    assert(r.status === 200 && r.json && r.json.RequestId, `HTTP ${r.status}: ${r.text.slice(0, 300)}`);
+    expectCloudError(await sendSigned(req, wire), 'SignatureNonceUsed', 400);
+    const s = await emulatorState();
+    assert(stopsOf(s, c) === 1, `stops[${c}] = ${stopsOf(s, c)}, want 1`);
+  });
+
+  await check('(g) emulator counted the requests it answered', async () => {
+    const s = await emulatorState();
+    assert(Number(s.requests) >= 12, `requests = ${s.requests}, want >= 12`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const s = setup();
+  caPem = readFileSync(s.ca, 'utf8');
+  try {
+    port = await startEmulator(s);
+  } catch (e) {
+    fatal(`could not start swas-emulator: ${e.message}`);
+  }
+  console.log(`swas-emulator on localhost:${port} (pid ${emulator.pid})`);
+  try {
+    await runChecks();
+  } finally {
+    await stopEmulator();
+  }
+  if (results.failed > 0) dumpEmulatorOutput();
+  console.log(`sdk_client: ${results.passed} passed, ${results.failed} failed`);
+  clearTimeout(watchdog);
+  cleanup();
+  process.exit(results.failed === 0 ? 0 : 1);
+}
+
+main().catch((e) => fatal((e && e.stack) || String(e)));

@@ -1,0 +1,30 @@
+// Every bound the SWAS emulator enforces, in one place, each with what happens at the limit.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace swas::emulator {
+
+// x-acs-date may differ from the emulator's clock by at most this much (as the real gateway);
+// beyond it: 400 InvalidTimeStamp.Expired.
+inline constexpr std::int64_t kMaxClockSkewMs = 15 * 60 * 1000;
+// A nonce is remembered for twice the skew window: a replay is accepted by the timestamp check
+// for at most that long after the first use, so it is always caught while it could pass.
+inline constexpr std::int64_t kNonceMemoryMs = 2 * kMaxClockSkewMs;
+// Nonces remembered at most; past it the oldest is forgotten first.
+inline constexpr std::size_t kMaxRememberedNonces = 100000;
+// ClientTokens remembered at most (with their first answer); past it the oldest is forgotten.
+inline constexpr std::size_t kMaxRememberedClientTokens = 10000;
+// ClientToken: at most 64 ASCII characters (seed); longer: 400 InvalidParameter.
+inline constexpr std::size_t kMaxClientTokenChars = 64;
+// Entries kept in the admin request log; older ones are dropped.
+inline constexpr std::size_t kMaxLogEntries = 1000;
+
+// Connections served at once; a connection accepted past it is closed at once.
+inline constexpr std::size_t kMaxConnections = 64;
+// A connection idle (no bytes from the client) this long is closed; also bounds the handshake.
+inline constexpr std::uint32_t kIdleTimeoutMs = 30000;
+// A response write blocked this long (client not reading) fails and the connection is closed.
+inline constexpr std::uint32_t kSendTimeoutMs = 30000;
+
+}  // namespace swas::emulator
