@@ -1,0 +1,177 @@
+// Every field rule of contract §3.
+#include "command.hpp"
+
+#include <gtest/gtest.h>
+
+#include "limits.hpp"
+
+namespace swas {
+namespace {
+
+const char* kGw = "gw-001";
+
+CommandRejection rejected(const std::string& payload) {
+  auto parsed = parse_command(payload, kGw);
+  EXPECT_TRUE(std::holds_alternative<CommandRejection>(parsed)) << payload;
+  if (auto* r = std::get_if<CommandRejection>(&parsed)) return *r;
+  return {std::nullopt, AgentError::Busy, "not rejected"};
+}
+
+StopCommand accepted(const std::string& payload) {
+  auto parsed = parse_command(payload, kGw);
+  EXPECT_TRUE(std::holds_alternative<StopCommand>(parsed)) << payload;
+  if (auto* c = std::get_if<StopCommand>(&parsed)) return *c;
+  return {};
+}
+
+TEST(Command, ContractExampleIsAccepted) {
+  const auto c = accepted(R"({"id":"c-20261126-0001","action":"StopInstance",
+      "InstanceId":"ace0706b2ac4454d984295a94213****","RegionId":"cn-hangzhou",
+      "ClientToken":"123e4567-e89b-12d3-a456-426655440000"})");
+  EXPECT_EQ(c.id, "c-20261126-0001");
+  EXPECT_EQ(c.action, "StopInstance");
+  EXPECT_EQ(c.instance_id, "ace0706b2ac4454d984295a94213****");
+  EXPECT_EQ(c.region_id, "cn-hangzhou");
+  EXPECT_EQ(c.client_token, "123e4567-e89b-12d3-a456-426655440000");
+  EXPECT_FALSE(c.client_token_derived);
+}
+
+TEST(Command, TypeCommandIsACommandAndOtherTypesAreIgnored) {
+  accepted(R"({"type":"command","id":"a","action":"StopInstance","InstanceId":"i","RegionId":"r"})");
+  for (const char* t : {"result", "status", ""}) {
+    auto parsed = parse_command(std::string(R"({"type":")") + t + R"(","id":"a"})", kGw);
+    ASSERT_TRUE(std::holds_alternative<NotACommand>(parsed)) << t;
+  }
+  EXPECT_EQ(rejected(R"({"type":5,"id":"a"})").code, AgentError::InvalidCommand);
+}
+
+TEST(Command, DerivedClientTokenIsStableAsciiAndPerGatewayAndId) {
+  const auto a = accepted(R"({"id":"x1","action":"StopInstance","InstanceId":"i","RegionId":"r"})");
+  const auto b = accepted(R"({"id":"x1","action":"StopInstance","InstanceId":"i","RegionId":"r"})");
+  EXPECT_TRUE(a.client_token_derived);
+  EXPECT_EQ(a.client_token, b.client_token);
+  EXPECT_EQ(a.client_token.size(), 36u);
+  EXPECT_TRUE(is_printable_ascii(a.client_token, 64));
+  EXPECT_NE(derive_client_token("gw-001", "x1"), derive_client_token("gw-002", "x1"));
+  EXPECT_NE(derive_client_token("gw-001", "x1"), derive_client_token("gw-001", "x2"));
+  // An empty ClientToken means "derive one" as well.
+  const auto c = accepted(R"({"id":"x1","action":"StopInstance","InstanceId":"i","RegionId":"r","ClientToken":""})");
+  EXPECT_EQ(c.client_token, a.client_token);
+}
+
+TEST(Command, UnreadablePayloadsAreInvalidCommandWithNullId) {
+  for (const char* p : {"", "not json", "{", "[1,2]", "\"s\"", "42", "null", R"({"id":"a"} trailing)"}) {
+    const auto r = rejected(p);
+    EXPECT_EQ(r.code, AgentError::InvalidCommand) << p;
+    EXPECT_FALSE(r.id.has_value()) << p;
+  }
+}
+
+TEST(Command, OversizePayloadIsRefusedWithoutParsing) {
+  std::string big = R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":"r","pad":")";
+  big += std::string(limits::kMaxCommandBytes, 'x') + "\"}";
+  const auto r = rejected(big);
+  EXPECT_EQ(r.code, AgentError::InvalidCommand);
+  EXPECT_NE(r.message.find("8192"), std::string::npos);
+  // Exactly at the limit is still accepted.
+  std::string edge = R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":"r","pad":")";
+  edge += std::string(limits::kMaxCommandBytes - edge.size() - 2, 'x') + "\"}";
+  ASSERT_EQ(edge.size(), limits::kMaxCommandBytes);
+  accepted(edge);
+}
+
+TEST(Command, IdRules) {
+  EXPECT_EQ(rejected(R"({"action":"StopInstance","InstanceId":"i","RegionId":"r"})").code, AgentError::InvalidCommand);
+  EXPECT_EQ(rejected(R"({"id":7,"action":"StopInstance"})").code, AgentError::InvalidCommand);
+  EXPECT_EQ(rejected(R"({"id":"","action":"StopInstance"})").code, AgentError::InvalidCommand);
+  EXPECT_EQ(rejected(R"({"id":"tab\there","action":"StopInstance"})").code, AgentError::InvalidCommand);
+  EXPECT_EQ(rejected(R"({"id":"\u00e9","action":"StopInstance"})").code, AgentError::InvalidCommand);
+  const std::string id128(128, 'a');
+  accepted(R"({"id":")" + id128 + R"(","action":"StopInstance","InstanceId":"i","RegionId":"r"})");
+  const auto r = rejected(R"({"id":")" + id128 + R"(a","action":"StopInstance"})");
+  EXPECT_EQ(r.code, AgentError::InvalidCommand);
+  EXPECT_FALSE(r.id.has_value());
+}
+
+TEST(Command, ActionRules) {
+  auto r = rejected(R"({"id":"a","action":"StartInstance","InstanceId":"i","RegionId":"r"})");
+  EXPECT_EQ(r.code, AgentError::UnsupportedAction);
+  EXPECT_EQ(r.id, "a");
+  EXPECT_EQ(rejected(R"({"id":"a","InstanceId":"i","RegionId":"r"})").code, AgentError::InvalidCommand);
+  EXPECT_EQ(rejected(R"({"id":"a","action":["StopInstance"]})").code, AgentError::InvalidCommand);
+  EXPECT_EQ(rejected(R"({"id":"a","action":"stopinstance","InstanceId":"i","RegionId":"r"})").code,
+            AgentError::UnsupportedAction);
+}
+
+TEST(Command, MissingParametersNameTheField) {
+  auto r = rejected(R"({"id":"a","action":"StopInstance","RegionId":"r"})");
+  EXPECT_EQ(r.code, AgentError::MissingParameter);
+  EXPECT_EQ(r.message, "InstanceId is required");
+  r = rejected(R"({"id":"a","action":"StopInstance","InstanceId":"","RegionId":"r"})");
+  EXPECT_EQ(r.code, AgentError::MissingParameter);
+  EXPECT_EQ(r.message, "InstanceId is required");
+  r = rejected(R"({"id":"a","action":"StopInstance","InstanceId":"i"})");
+  EXPECT_EQ(r.message, "RegionId is required");
+  r = rejected(R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":""})");
+  EXPECT_EQ(r.code, AgentError::MissingParameter);
+  EXPECT_EQ(r.message, "RegionId is required");
+}
+
+TEST(Command, WrongTypesAreInvalidCommand) {
+  for (const char* p : {R"({"id":"a","action":"StopInstance","InstanceId":5,"RegionId":"r"})",
+                        R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":null})",
+                        R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":"r","ClientToken":1})",
+                        R"({"id":"a","action":"StopInstance","InstanceId":{},"RegionId":"r"})"}) {
+    const auto r = rejected(p);
+    EXPECT_EQ(r.code, AgentError::InvalidCommand) << p;
+    EXPECT_EQ(r.id, "a");
+  }
+}
+
+TEST(Command, RegionIdCharset) {
+  accepted(R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":"ap-southeast-1"})");
+  for (const char* region : {"CN-hangzhou", "cn_hangzhou", "cn hangzhou", "cn/x", "cn.x"}) {
+    const auto r = rejected(std::string(R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":")") + region + "\"}");
+    EXPECT_EQ(r.code, AgentError::InvalidParameter) << region;
+  }
+}
+
+TEST(Command, ClientTokenRules) {
+  const std::string t64(64, 't');
+  accepted(R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":"r","ClientToken":")" + t64 + "\"}");
+  auto r = rejected(R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":"r","ClientToken":")" + t64 + "t\"}");
+  EXPECT_EQ(r.code, AgentError::InvalidParameter);
+  r = rejected(R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":"r","ClientToken":"caf\u00e9"})");
+  EXPECT_EQ(r.code, AgentError::InvalidParameter);
+  EXPECT_EQ(r.id, "a");
+}
+
+TEST(Command, DuplicateKeysAreRefused) {
+  const auto r = rejected(R"({"id":"a","action":"StopInstance","InstanceId":"i","InstanceId":"j","RegionId":"r"})");
+  EXPECT_EQ(r.code, AgentError::InvalidCommand);
+  EXPECT_NE(r.message.find("InstanceId"), std::string::npos);
+}
+
+TEST(Command, UnknownFieldsAreIgnoredForForwardCompatibility) {
+  accepted(R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":"r","note":{"x":[1,2]}})");
+}
+
+TEST(Command, InstanceIdMustBeCleanUtf8) {
+  accepted(R"({"id":"a","action":"StopInstance","InstanceId":"\u4e2d-1","RegionId":"r"})");
+  EXPECT_EQ(rejected(R"({"id":"a","action":"StopInstance","InstanceId":"i\nj","RegionId":"r"})").code,
+            AgentError::InvalidParameter);
+  EXPECT_EQ(rejected("{\"id\":\"a\",\"action\":\"StopInstance\",\"InstanceId\":\"\xff\xfe\",\"RegionId\":\"r\"}").code,
+            AgentError::InvalidParameter);
+}
+
+TEST(Command, Utf8Validator) {
+  EXPECT_TRUE(is_clean_utf8("abc"));
+  EXPECT_TRUE(is_clean_utf8("\xE4\xB8\xAD\xF0\x9F\x98\x80"));
+  EXPECT_FALSE(is_clean_utf8("\xC0\xAF"));          // overlong
+  EXPECT_FALSE(is_clean_utf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(is_clean_utf8("\xE4\xB8"));          // truncated
+  EXPECT_FALSE(is_clean_utf8(std::string("a\0b", 3)));
+}
+
+}  // namespace
+}  // namespace swas

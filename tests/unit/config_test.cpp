@@ -1,0 +1,120 @@
+// Config rules of contract §2: required keys, defaults, unknown keys, messages naming the key.
+#include "config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace swas {
+namespace {
+
+ConfigError config_error(const std::string& json) {
+  auto c = parse_config(json);
+  EXPECT_FALSE(c.has_value()) << json;
+  return c ? ConfigError{} : c.error();
+}
+
+TEST(Config, MinimalConfigGetsTheContractDefaults) {
+  auto c = parse_config(R"({"gateway_id":"gw-001","mqtt":{"uri":"tcp://127.0.0.1:1883"}})");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_EQ(c->mqtt.client_id, "swas-agent-gw-001");
+  EXPECT_EQ(c->mqtt.command_topic, "swas/gw-001/commands");
+  EXPECT_EQ(c->mqtt.version, 5);
+  EXPECT_EQ(c->mqtt.qos, 1);
+  EXPECT_EQ(c->mqtt.keepalive_s, 30);
+  EXPECT_FALSE(c->mqtt.tls);
+  EXPECT_FALSE(c->cloud.endpoint.has_value());
+  EXPECT_EQ(c->cloud.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+  EXPECT_EQ(c->cloud.timeout_ms, 10000u);
+  EXPECT_EQ(c->credentials_file, "/etc/swas-agent/credentials.json");
+  EXPECT_EQ(c->state_dir, "/var/lib/swas-agent");
+}
+
+TEST(Config, ContractExampleParses) {
+  auto c = parse_config(R"({
+    "gateway_id": "gw-001",
+    "mqtt": {"uri": "ssl://broker:8883", "client_id": "swas-agent-gw-001", "command_topic": "swas/gw-001/commands",
+             "version": 5, "qos": 1, "keepalive_s": 30, "username": "gw-001",
+             "password_file": "/etc/swas-agent/mqtt-password",
+             "tls": {"ca_file": "/etc/swas-agent/broker-ca.pem", "cert_file": "/etc/swas-agent/gw-001.crt",
+                     "key_file": "/etc/swas-agent/gw-001.key"}},
+    "cloud": {"endpoint": "", "ca_file": "/etc/ssl/certs/ca-certificates.crt", "timeout_ms": 10000},
+    "credentials_file": "/etc/swas-agent/credentials.json",
+    "state_dir": "/var/lib/swas-agent"})");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_TRUE(c->mqtt.tls);
+  ASSERT_TRUE(c->mqtt.tls_files.has_value());
+  EXPECT_EQ(c->mqtt.tls_files->key_file, "/etc/swas-agent/gw-001.key");
+  EXPECT_EQ(c->mqtt.username, "gw-001");
+}
+
+TEST(Config, SchemesAreNormalisedForTheMqttLibrary) {
+  auto c = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"mqtts://h:8883"}})");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->mqtt.uri, "ssl://h:8883");
+  EXPECT_TRUE(c->mqtt.tls);
+  c = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"mqtt://h:1883"}})");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->mqtt.uri, "tcp://h:1883");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"ws://h"}})").key, "mqtt.uri");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://"}})").key, "mqtt.uri");
+}
+
+TEST(Config, RequiredKeys) {
+  EXPECT_EQ(config_error(R"({"mqtt":{"uri":"tcp://h"}})").key, "gateway_id");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g"})").key, "mqtt");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{}})").key, "mqtt.uri");
+  EXPECT_EQ(config_error(R"({"gateway_id":"bad id","mqtt":{"uri":"tcp://h"}})").key, "gateway_id");
+  EXPECT_EQ(config_error(R"({"gateway_id":")" + std::string(65, 'g') + R"(","mqtt":{"uri":"tcp://h"}})").key, "gateway_id");
+}
+
+TEST(Config, UnknownKeysAreErrorsNamingTheKey) {
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"},"stat_dir":"/x"})").key, "stat_dir");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","qso":1}})").key, "mqtt.qso");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"},"cloud":{"timeout":5}})").key, "cloud.timeout");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"ssl://h","tls":{"ca":"x"}}})").key, "mqtt.tls.ca");
+}
+
+TEST(Config, WrongTypesAndRanges) {
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","qos":"1"}})").key, "mqtt.qos");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","qos":3}})").key, "mqtt.qos");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","version":4}})").key, "mqtt.version");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","keepalive_s":1.5}})").key, "mqtt.keepalive_s");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"},"cloud":{"timeout_ms":0}})").key, "cloud.timeout_ms");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","command_topic":"a/#"}})").key, "mqtt.command_topic");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","tls":{}}})").key, "mqtt.tls");
+  EXPECT_EQ(config_error("[1]").key, "");
+  EXPECT_EQ(config_error("{").key, "");
+}
+
+TEST(Config, MqttVersion3SelectsMqtt311) {
+  auto c = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","version":3}})");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->mqtt.version, 3);
+}
+
+TEST(Config, EndpointOverride) {
+  auto c = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"},"cloud":{"endpoint":"https://localhost:8443"}})");
+  ASSERT_TRUE(c.has_value());
+  ASSERT_TRUE(c->cloud.endpoint.has_value());
+  EXPECT_EQ(c->cloud.endpoint->host, "localhost");
+  EXPECT_EQ(c->cloud.endpoint->port, 8443);
+  EXPECT_EQ(c->cloud.endpoint->host_header, "localhost:8443");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"},"cloud":{"endpoint":"http://x"}})").key, "cloud.endpoint");
+}
+
+TEST(Endpoint, Forms) {
+  auto e = parse_endpoint("https://swas.cn-hangzhou.aliyuncs.com/");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->host, "swas.cn-hangzhou.aliyuncs.com");
+  EXPECT_EQ(e->port, 443);
+  EXPECT_EQ(e->host_header, "swas.cn-hangzhou.aliyuncs.com");
+  e = parse_endpoint("https://127.0.0.1:8080");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->host_header, "127.0.0.1:8080");
+  for (const char* bad : {"https://", "https://h/path", "https://h:0", "https://h:70000", "https://h:x",
+                          "https://u@h", "ftp://h", "https://[::1]:443"})
+    EXPECT_FALSE(parse_endpoint(bad).has_value()) << bad;
+  EXPECT_EQ(region_endpoint("ap-southeast-1").host_header, "swas.ap-southeast-1.aliyuncs.com");
+}
+
+}  // namespace
+}  // namespace swas

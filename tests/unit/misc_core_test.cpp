@@ -1,0 +1,123 @@
+// Smaller core modules: cloud responses, result encoding, time formatting, result cache, credentials.
+#include <gtest/gtest.h>
+
+#include "cloud_response.hpp"
+#include "credentials.hpp"
+#include "result_cache.hpp"
+#include "result_message.hpp"
+#include "time_format.hpp"
+
+namespace swas {
+namespace {
+
+HttpResponse response(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+TEST(CloudResponse, Success) {
+  auto o = parse_cloud_response(response(200, R"({"RequestId":"20758A-585D-4A41-A9B2-28DA8F4F534F"})"));
+  ASSERT_TRUE(std::holds_alternative<CloudSuccess>(o));
+  EXPECT_EQ(std::get<CloudSuccess>(o).request_id, "20758A-585D-4A41-A9B2-28DA8F4F534F");
+}
+
+TEST(CloudResponse, EachSeedErrorKeepsItsFields) {
+  struct Case { int status; const char* code; const char* message; };
+  for (const Case& c : {Case{500, "InternalError", "An error occurred while processing your request."},
+                        Case{403, "IncorrectInstanceStatus", "The state of the current instance does not support this operation."},
+                        Case{404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."}}) {
+    auto o = parse_cloud_response(response(c.status, std::string(R"({"RequestId":"R","HostId":"h","Code":")") +
+                                                         c.code + R"(","Message":")" + c.message + R"(","Recommend":"u"})"));
+    ASSERT_TRUE(std::holds_alternative<CloudError>(o)) << c.code;
+    const auto& e = std::get<CloudError>(o);
+    EXPECT_EQ(e.http_status, c.status);
+    EXPECT_EQ(e.code, c.code);
+    EXPECT_EQ(e.message, c.message);
+    EXPECT_EQ(e.request_id, "R");
+    EXPECT_EQ(e.host_id, "h");
+    EXPECT_EQ(e.recommend, "u");
+  }
+}
+
+TEST(CloudResponse, MalformedBodiesAreUnreadable) {
+  for (const auto& r : {response(200, ""), response(200, "{}"), response(200, R"({"RequestId":5})"),
+                        response(200, "[\"RequestId\"]"), response(502, "<html>bad gateway</html>"),
+                        response(400, R"({"Message":"no code"})"), response(200, "{\"RequestId\":\"x\""),
+                        response(200, std::string("{\"RequestId\":\"\0\"}", 17))}) {
+    EXPECT_TRUE(std::holds_alternative<CloudUnreadable>(parse_cloud_response(r))) << r.body;
+  }
+}
+
+TEST(CloudResponse, RetryableStatuses) {
+  for (int s : {500, 502, 503, 504}) EXPECT_TRUE(is_retryable_status(s)) << s;
+  for (int s : {200, 400, 403, 404, 429, 501}) EXPECT_FALSE(is_retryable_status(s)) << s;
+}
+
+TEST(ResultMessage, EscapesEveryString) {
+  StopCommand cmd{"id\"1", "StopInstance", "i\\1", "r", "t", false};
+  const std::string s = encode_success(cmd, "R\n");
+  EXPECT_EQ(s, R"({"type":"result","id":"id\"1","action":"StopInstance","InstanceId":"i\\1","RegionId":"r","ClientToken":"t","ok":true,"RequestId":"R\n"})");
+}
+
+TEST(ResultMessage, CloudErrorFormMatchesTheContract) {
+  StopCommand cmd{"c-20261126-0001", "StopInstance", "ace0706b2ac4454d984295a94213****", "cn-hangzhou",
+                  "123e4567-e89b-12d3-a456-426655440000", false};
+  CloudError e{403, "IncorrectInstanceStatus", "The state of the current instance does not support this operation.",
+               "20758A-585D-4A41-A9B2-28DA8F4F534F", "", ""};
+  EXPECT_EQ(encode_cloud_error(cmd, e),
+            R"({"type":"result","id":"c-20261126-0001","action":"StopInstance",)"
+            R"("InstanceId":"ace0706b2ac4454d984295a94213****","RegionId":"cn-hangzhou",)"
+            R"("ClientToken":"123e4567-e89b-12d3-a456-426655440000","ok":false,)"
+            R"("error":{"source":"cloud","HttpStatus":403,"Code":"IncorrectInstanceStatus",)"
+            R"("Message":"The state of the current instance does not support this operation.",)"
+            R"("RequestId":"20758A-585D-4A41-A9B2-28DA8F4F534F"}})");
+}
+
+TEST(ResultMessage, RejectionWithNullId) {
+  EXPECT_EQ(encode_rejection({std::nullopt, AgentError::InvalidCommand, "payload is not valid JSON"}),
+            R"({"type":"result","id":null,"ok":false,"error":{"source":"agent","Code":"InvalidCommand","Message":"payload is not valid JSON"}})");
+}
+
+TEST(TimeFormat, KnownInstants) {
+  EXPECT_EQ(format_iso8601_utc(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_iso8601_utc(1698315752), "2023-10-26T10:22:32Z");
+  EXPECT_EQ(format_iso8601_utc(951782400), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(format_iso8601_utc(4102444799), "2099-12-31T23:59:59Z");
+  EXPECT_EQ(format_http_date(1698315752), "Thu, 26 Oct 2023 10:22:32 GMT");
+  EXPECT_EQ(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  EXPECT_EQ(format_http_date(-86400), "Wed, 31 Dec 1969 00:00:00 GMT");
+}
+
+TEST(ResultCache, EvictsTheLeastRecentlyUsedAtCapacity) {
+  ResultCache cache(2);
+  cache.put("a", "A");
+  cache.put("b", "B");
+  ASSERT_NE(cache.find("a"), nullptr);  // a is now the most recent
+  cache.put("c", "C");
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.find("b"), nullptr);
+  EXPECT_EQ(*cache.find("a"), "A");
+  EXPECT_EQ(*cache.find("c"), "C");
+  cache.put("a", "A2");
+  EXPECT_EQ(*cache.find("a"), "A2");
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(Credentials, ParsesAndNeverEchoesValues) {
+  auto c = parse_credentials_json(R"({"access_key_id":"AK","access_key_secret":"S3CR3T","security_token":"T"})");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->access_key_id(), "AK");
+  EXPECT_EQ(c->access_key_secret(), "S3CR3T");
+  EXPECT_EQ(c->security_token(), "T");
+  auto bad = parse_credentials_json(R"({"access_key_id":"AK","access_key_secret":"S3CR3T","extra":"S3CR3T"})");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().find("S3CR3T"), std::string::npos);
+  EXPECT_FALSE(parse_credentials_json(R"({"access_key_id":"AK"})").has_value());
+  EXPECT_FALSE(parse_credentials_json(R"({"access_key_id":"AK","access_key_secret":5})").has_value());
+  EXPECT_FALSE(parse_credentials_json("nope").has_value());
+}
+
+}  // namespace
+}  // namespace swas
