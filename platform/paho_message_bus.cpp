@@ -34,6 +34,24 @@ mqtt::connect_options build_connect_options(const MessageBusOptions& o) {
   return builder.finalize();
 }
 
+// Logs the broker's answer to SUBSCRIBE: only then are commands on the topic delivered to us.
+class SubscribeListener final : public mqtt::iaction_listener {
+ public:
+  SubscribeListener(Logger& logger, std::string topic) : logger_(logger), topic_(std::move(topic)) {}
+  void on_success(const mqtt::token&) override {
+    log_line(logger_, LogLevel::Info, "subscribed to " + topic_);
+  }
+  void on_failure(const mqtt::token& tok) override {
+    log_line(logger_, LogLevel::Error, "the broker refused the subscription to " + topic_ +
+                                           " (reason code " + std::to_string(tok.get_reason_code()) +
+                                           "); check the broker's ACL for this client");
+  }
+
+ private:
+  Logger& logger_;
+  std::string topic_;
+};
+
 }  // namespace
 
 PahoMessageBus::PahoMessageBus(MessageBusOptions options, Logger& logger)
@@ -43,6 +61,7 @@ PahoMessageBus::PahoMessageBus(MessageBusOptions options, Logger& logger)
   create.set_send_while_disconnected(true, true);
   create.set_delete_oldest_messages(false);
   client_ = std::make_unique<mqtt::async_client>(options_.mqtt.uri, options_.mqtt.client_id, create);
+  subscribe_listener_ = std::make_unique<SubscribeListener>(logger_, options_.mqtt.command_topic);
 }
 
 PahoMessageBus::~PahoMessageBus() = default;
@@ -51,8 +70,8 @@ void PahoMessageBus::subscribe() {
   try {
     // No Local: our own results on the shared topic are not sent back to us (MQTT 5).
     mqtt::subscribe_options opts(mqtt::subscribe_options::SUBSCRIBE_NO_LOCAL);
-    if (options_.mqtt.version == 5) client_->subscribe(options_.mqtt.command_topic, options_.mqtt.qos, opts);
-    else client_->subscribe(options_.mqtt.command_topic, options_.mqtt.qos);
+    const auto sub_opts = options_.mqtt.version == 5 ? opts : mqtt::subscribe_options();
+    client_->subscribe(options_.mqtt.command_topic, options_.mqtt.qos, nullptr, *subscribe_listener_, sub_opts);
   } catch (const mqtt::exception& e) {
     log_line(logger_, LogLevel::Error, std::string("subscribing to the command topic failed: ") + e.what());
   }

@@ -12,6 +12,7 @@
 
 namespace mqtt {
 class async_client;
+class iaction_listener;
 }
 
 namespace swas {
@@ -47,6 +48,7 @@ class PahoMessageBus final : public MessagePublisher {
   MessageBusOptions options_;
   Logger& logger_;
   Handler handler_;
+  std::unique_ptr<mqtt::iaction_listener> subscribe_listener_;
   std::unique_ptr<mqtt::async_client> client_;
 };
 

@@ -1,0 +1,177 @@
+// Integration harness: real processes (mosquitto, swas-emulator, swas-agent) on free loopback
+// ports, in a scratch directory, stopped when the test ends.
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <cjson/cJSON.h>
+
+namespace mqtt {
+class async_client;
+}
+
+namespace swas::it {
+
+using namespace std::chrono_literals;
+
+int free_port();
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& text, unsigned mode = 0600);
+
+// A scratch directory removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A child process with stdout/stderr in files; killed (SIGKILL) on destruction if still running.
+class Process {
+ public:
+  Process(const std::vector<std::string>& argv, const std::string& log_path,
+          const std::map<std::string, std::string>& extra_env = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  void signal(int sig);
+  // The exit status (or 128+signal), or nullopt if still running after `timeout`.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  std::string log() const { return read_file(log_path_); }
+  // Waits until the log contains `text`; false on timeout or when the process died.
+  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout);
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::string log_path_;
+};
+
+// Certificates made once per test binary by tests/support/make-test-certs.
+const std::string& cert_dir();
+
+class Mosquitto {
+ public:
+  explicit Mosquitto(const TempDir& dir);
+  int port() const { return port_; }
+  std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  void restart();
+
+ private:
+  void start();
+  const TempDir& dir_;
+  int port_ = 0;
+  std::unique_ptr<Process> proc_;
+};
+
+// JSON document helper for results and emulator state.
+struct Json {
+  explicit Json(const std::string& text);
+  Json(Json&&) = default;
+  const cJSON* at(std::initializer_list<const char*> path) const;
+  std::string str(std::initializer_list<const char*> path) const;
+  double num(std::initializer_list<const char*> path) const;
+  bool is_true(std::initializer_list<const char*> path) const;
+  bool is_null(std::initializer_list<const char*> path) const;
+  bool valid() const { return root != nullptr; }
+  std::string text;
+  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root;
+};
+
+struct EmulatorOptions {
+  std::string cert = "server.pem";
+  std::string key = "server.key";
+  std::string ca = "ca.pem";  // what the test itself trusts when it talks to the emulator
+  int stop_delay_ms = 300;
+};
+
+class Emulator {
+ public:
+  static constexpr const char* kAccessKeyId = "LTAI5tTestAccessKeyId";
+  static constexpr const char* kAccessKeySecret = "TestAccessKeySecret-d0n0tl0g";
+
+  Emulator(const TempDir& dir, const std::string& instances_json, EmulatorOptions opts = {});
+  int port() const { return port_; }
+  std::string endpoint() const { return "https://localhost:" + std::to_string(port_); }
+  // GET /__emulator/state
+  Json state();
+  void set_faults(const std::string& faults_json);
+  std::string log() const { return proc_->log(); }
+
+ private:
+  std::string request(const std::string& method, const std::string& path, const std::string& body);
+  int port_ = 0;
+  std::string ca_;
+  std::unique_ptr<Process> proc_;
+};
+
+struct AgentOptions {
+  AgentOptions(std::string uri, std::string cloud_endpoint)
+      : mqtt_uri(std::move(uri)), endpoint(std::move(cloud_endpoint)) {}
+  std::string mqtt_uri;
+  std::string endpoint;
+  std::string ca_file;  // default: the test CA
+  int mqtt_version = 5;
+  std::string log_level = "info";
+  bool credentials_in_env = false;
+  std::string extra_config;  // raw JSON members appended to the top-level object
+};
+
+class Agent {
+ public:
+  Agent(const TempDir& dir, AgentOptions opts, bool wait_ready = true);
+  static std::string gateway_id() { return "gw-it"; }
+  static std::string command_topic() { return "swas/gw-it/commands"; }
+  Process& process() { return *proc_; }
+  std::string config_path() const { return config_path_; }
+
+ private:
+  std::string config_path_;
+  std::unique_ptr<Process> proc_;
+};
+
+// A dashboard stand-in: publishes commands and collects every result it sees.
+class MqttProbe {
+ public:
+  MqttProbe(const std::string& uri, int version = 5);
+  ~MqttProbe();
+  void subscribe(const std::string& topic);
+  void publish(const std::string& topic, const std::string& payload,
+               const std::string& response_topic = "", const std::string& correlation = "");
+  struct Received {
+    std::string topic;
+    std::string payload;
+    std::string correlation;
+  };
+  // Waits for the first result whose id is `id` (or null when id is empty).
+  std::optional<Received> wait_result(const std::string& id, std::chrono::milliseconds timeout = 15s);
+  // Every result with that id seen so far.
+  std::vector<Received> results_for(const std::string& id);
+  std::size_t result_count();
+
+ private:
+  std::unique_ptr<mqtt::async_client> client_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Received> received_;
+};
+
+std::string stop_command(const std::string& id, const std::string& instance,
+                         const std::string& region = "cn-hangzhou", const std::string& extra = "");
+
+}  // namespace swas::it
