@@ -1,9 +1,15 @@
 // Paho throws mqtt::exception; every call is wrapped here so no exception reaches the core.
 #include "paho_message_bus.hpp"
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <mqtt/async_client.h>
 
 #include <chrono>
+#include <cstdlib>
 
 namespace swas {
 namespace {
@@ -32,6 +38,31 @@ mqtt::connect_options build_connect_options(const MessageBusOptions& o) {
     builder.ssl(ssl.finalize());
   }
   return builder.finalize();
+}
+
+// Paho C never sets TCP_NODELAY and offers no socket hook, so small MQTT packets (a PUBACK then
+// a result) can wait for the broker's delayed ACK: 40-90 ms per command (docs/operations.md).
+// After each connect, set it on every connected TCP socket of the process; for any socket that is
+// not the broker's (our HTTPS sockets already have it) the option is harmless.
+int set_nodelay_on_tcp_sockets() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return 0;
+  int count = 0;
+  while (const dirent* e = ::readdir(dir)) {
+    const int fd = std::atoi(e->d_name);
+    if (fd <= 2 || fd == ::dirfd(dir)) continue;
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) continue;
+    sockaddr_storage peer{};
+    socklen_t plen = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen) != 0) continue;
+    if (peer.ss_family != AF_INET && peer.ss_family != AF_INET6) continue;
+    const int one = 1;
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0) ++count;
+  }
+  ::closedir(dir);
+  return count;
 }
 
 // Logs the broker's answer to SUBSCRIBE: only then are commands on the topic delivered to us.
@@ -92,6 +123,7 @@ Expected<bool, std::string> PahoMessageBus::connect(const Handler& handler, std:
     handler_(std::move(msg));
   });
   client_->set_connected_handler([this](const std::string&) {
+    set_nodelay_on_tcp_sockets();
     log_line(logger_, LogLevel::Info, "connected to " + options_.mqtt.uri + ", subscribing to " +
                                           options_.mqtt.command_topic);
     subscribe();  // asynchronous: never wait inside a Paho callback
