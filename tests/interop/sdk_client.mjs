@@ -10,33 +10,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 
-const require = createRequire(import.meta.url);
+import { loadSdk } from './sdk_loader.mjs';
 
-function loadSdk() {
-  try {
-    return {
-      OpenApi: require('@alicloud/openapi-client'),
-      OpenApiUtil: require('@alicloud/openapi-util').default,
-      Util: require('@alicloud/tea-util'),
-      $tea: require('@alicloud/tea-typescript'),
-    };
-  } catch (e) {
-    if (e && e.code === 'MODULE_NOT_FOUND') {
-      console.error('FAIL: the official Alibaba Cloud SDK packages are not installed ' +
-        '(tests/interop/node_modules is missing).');
-      console.error('      Run: npm ci --prefix tests/interop');
-      console.error(`      (${e.message.split('\n')[0]})`);
-      process.exit(1);
-    }
-    throw e;
-  }
-}
-const { OpenApi, OpenApiUtil, Util, $tea } = loadSdk();
+const sdk = loadSdk(['@alicloud/openapi-client', '@alicloud/openapi-util', '@alicloud/tea-util',
+  '@alicloud/tea-typescript']);
+const OpenApi = sdk['@alicloud/openapi-client'];
+const OpenApiUtil = sdk['@alicloud/openapi-util'].default;
+const Util = sdk['@alicloud/tea-util'];
+const $tea = sdk['@alicloud/tea-typescript'];
 
 const WATCHDOG_MS = 60000;
 const STARTUP_TIMEOUT_MS = 15000;
@@ -45,7 +30,9 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 const AK_ID = 'LTAIswasInteropKey01';
 const AK_SECRET = 'swasInteropSecret0123456789abcd';
 const REGION = 'cn-hangzhou';
-const INSTANCES = ['i-interop-a', 'i-interop-b', 'i-interop-c', 'i-interop-d'];
+const INSTANCES = ['i-interop-a', 'i-interop-b', 'i-interop-c', 'i-interop-d', 'i-interop-e',
+  'i-interop-f', 'i-interop-g'];
+const PARALLEL = 16;
 
 function argValue(name) {
   const i = process.argv.indexOf(name);
@@ -291,7 +278,7 @@ function assert(cond, msg) { if (!cond) throw new Error(msg); }
 
 async function runChecks() {
   const client = sdkClient();
-  const [a, b, c, d] = INSTANCES;
+  const [a, b, c, d, e, f, g] = INSTANCES;
   const tokenA = randomUUID();
   let firstRequestId = null;
 
@@ -367,9 +354,43 @@ async function runChecks() {
     assert(stopsOf(s, c) === 1, `stops[${c}] = ${stopsOf(s, c)}, want 1`);
   });
 
-  await check('(g) emulator counted the requests it answered', async () => {
+  await check('(g) ClientToken with characters the SDK sends unescaped (*\'()!) or as %20: accepted, idempotent', async () => {
+    // The SDK puts the query on the wire with querystring.stringify ('*', "'", '(', ')', '!'
+    // unescaped) but signs the RFC 3986 form ('%2A', '%27', ...): the verifier must decode first.
+    const token = "tok *'()!~-_.+/=&%:@";
+    const r1 = await sdkStop(client, e, token);
+    const r2 = await sdkStop(client, e, token);
+    assert(r1.body.RequestId && r1.body.RequestId === r2.body.RequestId, `RequestIds ${r1.body.RequestId} / ${r2.body.RequestId}`);
     const s = await emulatorState();
-    assert(Number(s.requests) >= 12, `requests = ${s.requests}, want >= 12`);
+    assert(stopsOf(s, e) === 1, `stops[${e}] = ${stopsOf(s, e)}, want 1`);
+  });
+
+  await check(`(h) ${PARALLEL} concurrent SDK calls, one ClientToken: one RequestId, one stop`, async () => {
+    const token = randomUUID();
+    const rs = await Promise.all(Array.from({ length: PARALLEL }, () => sdkStop(sdkClient(), f, token)));
+    const ids = new Set(rs.map((r) => r.body.RequestId));
+    assert(ids.size === 1, `${ids.size} different RequestIds: ${[...ids].join(' ')}`);
+    const s = await emulatorState();
+    assert(stopsOf(s, f) === 1, `stops[${f}] = ${stopsOf(s, f)}, want 1`);
+  });
+
+  await check(`(i) ${PARALLEL} concurrent SDK calls, distinct tokens, one instance: one success, rest IncorrectInstanceStatus`, async () => {
+    const rs = await Promise.allSettled(Array.from({ length: PARALLEL }, () => sdkStop(sdkClient(), g, randomUUID())));
+    const ok = rs.filter((r) => r.status === 'fulfilled' && r.value.statusCode === 200).length;
+    const refused = rs.filter((r) => r.status === 'rejected' && r.reason.code === 'IncorrectInstanceStatus' &&
+      Number(r.reason.statusCode) === 403).length;
+    assert(ok === 1 && refused === PARALLEL - 1, `${ok} succeeded, ${refused} IncorrectInstanceStatus, of ${PARALLEL}` +
+      rs.filter((r) => r.status === 'rejected').slice(0, 3).map((r) => `; ${r.reason.code}`).join(''));
+    const s = await emulatorState();
+    assert(stopsOf(s, g) === 1, `stops[${g}] = ${stopsOf(s, g)}, want 1`);
+  });
+
+  await check('(j) emulator counted the requests it answered; stop counts overall', async () => {
+    const s = await emulatorState();
+    const want = 12 + 2 + 2 * PARALLEL;
+    assert(Number(s.requests) >= want, `requests = ${s.requests}, want >= ${want}`);
+    const total = Object.values(s.stops ?? {}).reduce((x, y) => x + Number(y), 0);
+    assert(total === 6 && stopsOf(s, d) === 0, `stops ${JSON.stringify(s.stops)}, want a,b,c,e,f,g once each`);
   });
 }
 

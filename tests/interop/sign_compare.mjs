@@ -9,29 +9,13 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import process from 'node:process';
 
-const require = createRequire(import.meta.url);
+import { loadSdk } from './sdk_loader.mjs';
 
-function loadSdk() {
-  try {
-    return {
-      OpenApiUtil: require('@alicloud/openapi-util').default,
-      $tea: require('@alicloud/tea-typescript'),
-    };
-  } catch (e) {
-    if (e && e.code === 'MODULE_NOT_FOUND') {
-      console.error('FAIL: the official Alibaba Cloud SDK packages are not installed ' +
-        '(tests/interop/node_modules is missing).');
-      console.error('      Run: npm ci --prefix tests/interop');
-      console.error(`      (${e.message.split('\n')[0]})`);
-      process.exit(1);
-    }
-    throw e;
-  }
-}
-const { OpenApiUtil, $tea } = loadSdk();
+const sdk = loadSdk(['@alicloud/openapi-util', '@alicloud/tea-typescript']);
+const OpenApiUtil = sdk['@alicloud/openapi-util'].default;
+const $tea = sdk['@alicloud/tea-typescript'];
 
 // ---------------------------------------------------------------------------------------------
 // Arguments

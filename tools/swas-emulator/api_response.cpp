@@ -25,20 +25,21 @@ void add_string(cJSON* object, const char* key, std::string_view value) {
 
 }  // namespace
 
-RequestIdGenerator::RequestIdGenerator(std::uint64_t seed) : random_(seed) {}
+RequestIdGenerator::RequestIdGenerator(std::uint64_t seed) : random_(seed), salt_(random_()) {}
 
 std::string RequestIdGenerator::next() {
-  // 64 random bits plus a sequence number in the last group, so ids are unique even if the
-  // random stream were to repeat.
+  // The last group is the sequence number scrambled by a bijection (odd multiplier, fixed salt)
+  // on 48 bits: it looks random, yet no two ids of one generator can ever be equal.
+  constexpr std::uint64_t kMask48 = 0xFFFFFFFFFFFFULL;
   const std::uint64_t r = random_();
-  ++sequence_;
+  const std::uint64_t unique = ((++sequence_ * 0x9E3779B97F4BULL) ^ salt_) & kMask48;
   char buf[48];
   std::snprintf(buf, sizeof buf, "%08llX-%04llX-%04llX-%04llX-%012llX",
                 static_cast<unsigned long long>(r >> 32),
                 static_cast<unsigned long long>((r >> 16) & 0xFFFF),
                 static_cast<unsigned long long>(0x4000 | (r & 0x0FFF)),
                 static_cast<unsigned long long>(0x8000 | ((r >> 12) & 0x0FFF)),
-                static_cast<unsigned long long>(sequence_ & 0xFFFFFFFFFFFFULL));
+                static_cast<unsigned long long>(unique));
   return buf;
 }
 

@@ -17,6 +17,7 @@ class RequestIdGenerator {
 
  private:
   std::mt19937_64 random_;
+  std::uint64_t salt_;
   std::uint64_t sequence_ = 0;
 };
 

@@ -31,8 +31,8 @@ void HttpRequestReader::reset_parser() {
 
 HttpRequestReader::Status HttpRequestReader::feed(std::string_view data) {
   if (failed_ != Status::kNeedMore) return failed_;
-  if (complete_) return Status::kComplete;
   pending_.append(data);
+  if (complete_) return Status::kComplete;  // the new bytes wait for the next request
   if (pending_.empty()) return Status::kNeedMore;
   const std::size_t parsed =
       http_parser_execute(&parser_, &settings_, pending_.data(), pending_.size());

@@ -1,6 +1,8 @@
 // swas-emulator: a local HTTPS stand-in for swas.<region>.aliyuncs.com (StopInstance) for tests.
+#include <pthread.h>
 #include <signal.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +48,11 @@ bool parse_integer(const std::string& text, long long low, long long high, long 
   return true;
 }
 
+bool usage_error(std::string& error, std::string message) {
+  error = std::move(message);
+  return false;
+}
+
 // Sets `error` and returns false on a usage error. Accepts "--flag value" and "--flag=value".
 bool parse_cli(int argc, char** argv, CliOptions& o, std::string& error) {
   for (int i = 1; i < argc; ++i) {
@@ -61,7 +68,7 @@ bool parse_cli(int argc, char** argv, CliOptions& o, std::string& error) {
       continue;
     }
     if (!inline_value) {
-      if (i + 1 >= argc) return error = flag + " needs a value", false;
+      if (i + 1 >= argc) return usage_error(error, flag + " needs a value");
       value = argv[++i];
     }
     long long number = 0;
@@ -73,11 +80,11 @@ bool parse_cli(int argc, char** argv, CliOptions& o, std::string& error) {
     else if (flag == "--port" && parse_integer(value, 0, 65535, number)) o.port = static_cast<long>(number);
     else if (flag == "--clock-offset-s" && parse_integer(value, -3153600000LL, 3153600000LL, number))
       o.clock_offset_s = number;
-    else return error = "bad option or value: " + flag + " " + value, false;
+    else return usage_error(error, "bad option or value: " + flag + " " + value);
   }
   if (o.help) return true;
   if (o.config.empty() || o.cert.empty() || o.key.empty())
-    return error = "--config, --cert and --key are required", false;
+    return usage_error(error, "--config, --cert and --key are required");
   return true;
 }
 
