@@ -121,3 +121,31 @@ TEST(Credentials, ParsesAndNeverEchoesValues) {
 
 }  // namespace
 }  // namespace swas
+
+namespace swas {
+namespace {
+
+TEST(TimeParse, Iso8601AndRfc3339AndHttpDate) {
+  std::int64_t s = 0;
+  ASSERT_TRUE(parse_iso8601_utc("2023-10-26T10:22:32Z", s));
+  EXPECT_EQ(s, 1698315752);
+  for (const char* bad : {"2023-10-26T10:22:32", "2023-13-26T10:22:32Z", "2023-02-29T00:00:00Z",
+                          "2023-10-26 10:22:32Z", "2023-10-26T10:22:60Z", ""})
+    EXPECT_FALSE(parse_iso8601_utc(bad, s)) << bad;
+  EXPECT_TRUE(parse_iso8601_utc("2024-02-29T00:00:00Z", s));
+  std::int64_t ms = 0;
+  ASSERT_TRUE(parse_rfc3339_utc_ms("2023-10-26T10:22:32.250Z", ms));
+  EXPECT_EQ(ms, 1698315752250);
+  ASSERT_TRUE(parse_rfc3339_utc_ms("2023-10-26T10:22:32+00:00", ms));
+  EXPECT_EQ(ms, 1698315752000);
+  for (const char* bad : {"2023-10-26T10:22:32+08:00", "2023-10-26T10:22:32.Z", "2023-10-26", "tomorrow"})
+    EXPECT_FALSE(parse_rfc3339_utc_ms(bad, ms)) << bad;
+  ASSERT_TRUE(parse_http_date("Thu, 26 Oct 2023 10:22:32 GMT", s));
+  EXPECT_EQ(s, 1698315752);
+  EXPECT_EQ(format_http_date(s), "Thu, 26 Oct 2023 10:22:32 GMT");
+  for (const char* bad : {"Thu, 26 Oct 2023 10:22:32 UTC", "Thursday, 26-Oct-23 10:22:32 GMT", "Thu, 26 Foo 2023 10:22:32 GMT"})
+    EXPECT_FALSE(parse_http_date(bad, s)) << bad;
+}
+
+}  // namespace
+}  // namespace swas
