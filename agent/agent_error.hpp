@@ -13,6 +13,7 @@ enum class AgentError {
   CloudUnreachable,
   Busy,
   InvalidCloudResponse,  // extension: the cloud answered, but not in a form we can read
+  CommandExpired,        // extension: expiresAt or MQTT 5 Message Expiry passed before it ran
 };
 
 constexpr std::string_view to_string(AgentError e) {
@@ -25,6 +26,7 @@ constexpr std::string_view to_string(AgentError e) {
     case AgentError::CloudUnreachable: return "CloudUnreachable";
     case AgentError::Busy: return "Busy";
     case AgentError::InvalidCloudResponse: return "InvalidCloudResponse";
+    case AgentError::CommandExpired: return "CommandExpired";
   }
   return "InternalError";
 }

@@ -8,6 +8,7 @@
 
 #include "limits.hpp"
 #include "signer.hpp"
+#include "time_format.hpp"
 
 namespace swas {
 namespace {
@@ -64,6 +65,8 @@ std::variant<StopCommand, CommandRejection> read_stop_fields(const cJSON* object
   if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "RegionId must be a string");
   auto token = string_member(object, "ClientToken", wrong);
   if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "ClientToken must be a string");
+  auto expires = string_member(object, "expiresAt", wrong);
+  if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "expiresAt must be a string");
 
   if (!instance || instance->empty())
     return reject(cmd.id, AgentError::MissingParameter, "InstanceId is required");
@@ -79,6 +82,13 @@ std::variant<StopCommand, CommandRejection> read_stop_fields(const cJSON* object
     return reject(cmd.id, AgentError::InvalidParameter,
                   "ClientToken must be at most 64 printable ASCII characters");
 
+  if (expires) {
+    std::int64_t ms = 0;
+    if (!parse_rfc3339_utc_ms(*expires, ms))
+      return reject(cmd.id, AgentError::InvalidParameter,
+                    "expiresAt must be an RFC 3339 UTC time such as 2026-11-26T10:00:00Z");
+    cmd.expires_at_ms = ms;
+  }
   cmd.instance_id = std::move(*instance);
   cmd.region_id = std::move(*region);
   if (token && !token->empty()) {

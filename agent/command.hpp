@@ -1,5 +1,6 @@
 // Parsing and validation of a command payload (contract §3) into a StopCommand, once, at the edge.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@ struct StopCommand {
   std::string region_id;
   std::string client_token;  // the sender's, or derived from gateway_id and id
   bool client_token_derived = false;
+  std::optional<std::int64_t> expires_at_ms;  // "expiresAt" (RFC 3339 UTC), when given
 };
 
 // A payload that is not a command (its "type" is result, status, ...): no result is sent.

@@ -1,6 +1,7 @@
-// The workflow: parse -> remembered? -> sign and send with retries -> encode -> publish.
+// The workflow: intake (parse -> journal) on the MQTT thread, execution on a worker.
 #include "command_processor.hpp"
 
+#include "attempt_rules.hpp"
 #include "cloud_response.hpp"
 #include "config.hpp"
 #include "result_message.hpp"
@@ -10,147 +11,148 @@
 
 namespace swas {
 
-OutgoingMessage route_result(const IncomingMessage& msg, const std::string& command_topic,
-                             std::string payload) {
-  OutgoingMessage out;
-  out.topic = msg.response_topic.empty() ? command_topic : msg.response_topic;
-  out.correlation_data = msg.response_topic.empty() ? std::string() : msg.correlation_data;
-  out.payload = std::move(payload);
-  return out;
+Route route_for(const IncomingMessage& msg, const std::string& command_topic) {
+  if (msg.response_topic.empty()) return Route{command_topic, ""};
+  return Route{msg.response_topic, msg.correlation_data};
 }
 
 std::optional<OutgoingMessage> busy_answer(const IncomingMessage& msg, const std::string& gateway_id,
-                                           const std::string& command_topic) {
+                                           const std::string& command_topic, const std::string& why) {
   ParsedCommand parsed = parse_command(msg.payload, gateway_id);
   if (std::holds_alternative<NotACommand>(parsed)) return std::nullopt;
-  std::string payload;
+  const Route route = route_for(msg, command_topic);
+  OutgoingMessage out{route.topic, "", route.correlation_data, "", false};
   if (auto* cmd = std::get_if<StopCommand>(&parsed)) {
-    payload = encode_agent_error(*cmd, AgentError::Busy,
-                                 "the agent's command queue is full; send the command again later");
+    out.payload = encode_agent_error(*cmd, AgentError::Busy, why + "; send the command again later");
   } else {
     // A command that is invalid anyway gets its validation error: it would never run.
-    payload = encode_rejection(std::get<CommandRejection>(parsed));
+    out.payload = encode_rejection(std::get<CommandRejection>(parsed));
   }
-  return route_result(msg, command_topic, std::move(payload));
+  return out;
 }
 
 CommandProcessor::CommandProcessor(ProcessorSettings settings, std::optional<Credentials> credentials,
-                                   Clock& clock, Entropy& entropy, HttpsTransport& transport,
-                                   MessagePublisher& publisher, Logger& logger)
+                                   Clock& clock, Entropy& entropy, Journal& journal,
+                                   MessagePublisher& publisher, Telemetry& telemetry, Logger& logger)
     : settings_(std::move(settings)), credentials_(std::move(credentials)), clock_(clock),
-      entropy_(entropy), transport_(transport), publisher_(publisher), logger_(logger),
-      results_(settings_.remembered_results) {}
+      entropy_(entropy), journal_(journal), publisher_(publisher), telemetry_(telemetry), logger_(logger) {}
 
 void CommandProcessor::log(LogLevel level, const std::string& line) {
   if (logger_.enabled(level)) logger_.write(level, line);
 }
 
-void CommandProcessor::handle(const IncomingMessage& msg) {
+void CommandProcessor::answer(const std::string& id, const Route& route, const std::string& payload) {
+  publisher_.publish(OutgoingMessage{route.topic, payload, route.correlation_data, id, false});
+}
+
+std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg) {
   ParsedCommand parsed = parse_command(msg.payload, settings_.gateway_id);
   if (auto* other = std::get_if<NotACommand>(&parsed)) {
     log(LogLevel::Debug, "ignored a message of type \"" + other->type + "\" on " + msg.topic);
-    return;
-  }
-  if (auto* rejection = std::get_if<CommandRejection>(&parsed)) {
-    log(LogLevel::Warn, "command " + rejection->id.value_or("(unreadable)") + " rejected: " +
-                            std::string(to_string(rejection->code)) + ": " + rejection->message);
-    std::string payload = encode_rejection(*rejection);
-    if (rejection->id) {
-      if (const std::string* earlier = results_.find(*rejection->id)) payload = *earlier;
-      else results_.put(*rejection->id, payload);
-    }
-    publisher_.publish(route_result(msg, settings_.command_topic, std::move(payload)));
-    return;
-  }
-  const StopCommand& cmd = std::get<StopCommand>(parsed);
-  if (const std::string* earlier = results_.find(cmd.id)) {
-    log(LogLevel::Info, "command " + cmd.id + " is a duplicate; answering its earlier result");
-    publisher_.publish(route_result(msg, settings_.command_topic, *earlier));
-    return;
-  }
-  log(LogLevel::Info, "command " + cmd.id + " StopInstance " + cmd.instance_id + " in " +
-                          cmd.region_id + " ClientToken=" + cmd.client_token);
-  Outcome outcome = execute(cmd);
-  if (outcome.remember) results_.put(cmd.id, outcome.payload);
-  publisher_.publish(route_result(msg, settings_.command_topic, std::move(outcome.payload)));
-}
-
-CommandProcessor::Outcome CommandProcessor::execute(const StopCommand& cmd) {
-  if (!credentials_) {
-    log(LogLevel::Error, "command " + cmd.id + ": no credentials are configured");
-    return {encode_agent_error(cmd, AgentError::CredentialsMissing,
-                               "no credentials are configured on the gateway: set "
-                               "ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET or "
-                               "provide credentials_file"),
-            false};
-  }
-  const Endpoint endpoint =
-      settings_.endpoint_override ? *settings_.endpoint_override : region_endpoint(cmd.region_id);
-  const int max_attempts = settings_.retry.max_attempts < 1 ? 1 : settings_.retry.max_attempts;
-  for (int attempt = 1;; ++attempt) {
-    const std::string date = format_iso8601_utc(clock_.now_unix_ms() / 1000);
-    const HttpRequest request =
-        build_stop_request(cmd, endpoint, *credentials_, date, fresh_nonce());
-    const auto response = transport_.round_trip(endpoint, request);
-    const bool last = attempt >= max_attempts;
-    if (auto outcome = attempt_outcome(cmd, last ? 0 : attempt, response)) return *outcome;
-    if (!back_off(attempt)) {
-      return {encode_agent_error(cmd, AgentError::CloudUnreachable,
-                                 "the agent is shutting down; the command was not completed"),
-              false};
-    }
-  }
-}
-
-// The result of one attempt, or nullopt when the rule says try again. `attempt` is 0 on the last.
-std::optional<CommandProcessor::Outcome> CommandProcessor::attempt_outcome(
-    const StopCommand& cmd, int attempt, const Expected<HttpResponse, TransportError>& response) {
-  const bool may_retry = attempt != 0;
-  if (!response) {
-    const std::string what = std::string(to_string(response.error().kind)) + ": " + response.error().detail;
-    log(LogLevel::Warn, "command " + cmd.id + ": cloud " + what + (may_retry ? "; will retry" : ""));
-    if (may_retry) return std::nullopt;
-    return Outcome{encode_agent_error(cmd, AgentError::CloudUnreachable,
-                                      "cloud " + what + " (after " +
-                                          std::to_string(settings_.retry.max_attempts) + " attempts)"),
-                   false};
-  }
-  const CloudOutcome outcome = parse_cloud_response(*response);
-  if (const auto* ok = std::get_if<CloudSuccess>(&outcome)) {
-    log(LogLevel::Info, "command " + cmd.id + " succeeded, RequestId=" + ok->request_id);
-    return Outcome{encode_success(cmd, ok->request_id), true};
-  }
-  if (may_retry && is_retryable_status(response->status)) {
-    log(LogLevel::Warn, "command " + cmd.id + ": cloud answered HTTP " +
-                            std::to_string(response->status) + "; will retry");
     return std::nullopt;
   }
-  if (const auto* err = std::get_if<CloudError>(&outcome)) {
-    log(LogLevel::Warn, "command " + cmd.id + " failed: HTTP " + std::to_string(err->http_status) +
-                            " " + err->code + " RequestId=" + err->request_id);
-    return Outcome{encode_cloud_error(cmd, *err), true};
+  telemetry_.received();
+  const Route route = route_for(msg, settings_.command_topic);
+  auto* rejection = std::get_if<CommandRejection>(&parsed);
+  if (rejection && !rejection->id) {
+    log(LogLevel::Warn, "unreadable command rejected: " + rejection->message);
+    telemetry_.finished(CommandOutcome::Rejected, false, rejection->message);
+    publisher_.publish(OutgoingMessage{route.topic, encode_rejection(*rejection), route.correlation_data, "", false});
+    return std::nullopt;
   }
-  const auto& unreadable = std::get<CloudUnreadable>(outcome);
-  log(LogLevel::Warn, "command " + cmd.id + ": unreadable cloud answer (HTTP " +
-                          std::to_string(unreadable.http_status) + "): " + unreadable.reason);
-  return Outcome{encode_agent_error(cmd, AgentError::InvalidCloudResponse,
-                                    "the cloud answered HTTP " + std::to_string(unreadable.http_status) +
-                                        " but " + unreadable.reason,
-                                    unreadable.http_status),
-                 false};
+  JournalRecord rec;
+  rec.route = route;
+  rec.accepted_ms = msg.received_ms;
+  if (rejection) {
+    rec.id = *rejection->id;
+  } else {
+    const auto& cmd = std::get<StopCommand>(parsed);
+    rec = JournalRecord{cmd.id, cmd.action, cmd.instance_id, cmd.region_id, cmd.client_token, route,
+                        msg.received_ms, cmd.expires_at_ms};
+    if (msg.message_expiry_s) {
+      const std::int64_t mqtt_expiry = msg.received_ms + std::int64_t{*msg.message_expiry_s} * 1000;
+      if (!rec.expires_at_ms || mqtt_expiry < *rec.expires_at_ms) rec.expires_at_ms = mqtt_expiry;
+    }
+  }
+  auto begun = journal_.begin(rec);
+  if (!begun || begun->state == BeginState::Full) {
+    const std::string why = begun ? "the journal is full of unfinished commands" : "the journal failed: " + begun.error();
+    log(LogLevel::Error, "command " + rec.id + ": " + why + "; answering Busy");
+    telemetry_.finished(CommandOutcome::Rejected, false, why);
+    if (auto busy = busy_answer(msg, settings_.gateway_id, settings_.command_topic, why)) publisher_.publish(*busy);
+    return std::nullopt;
+  }
+  if (begun->state == BeginState::Finished) {
+    log(LogLevel::Info, "command " + rec.id + " is a duplicate; answering its recorded result");
+    answer(rec.id, route, begun->result_payload);
+    return std::nullopt;
+  }
+  if (begun->state == BeginState::InFlight) {
+    log(LogLevel::Info, "command " + rec.id + " is a duplicate of one in flight; it will be answered too");
+    journal_.add_waiter(rec.id, route);
+    return std::nullopt;
+  }
+  if (rejection) {
+    log(LogLevel::Warn, "command " + rec.id + " rejected: " + std::string(to_string(rejection->code)) + ": " +
+                            rejection->message);
+    telemetry_.finished(CommandOutcome::Rejected, false, rejection->message);
+    const std::string payload = encode_rejection(*rejection);
+    auto extra = journal_.finish(rec.id, payload);
+    answer(rec.id, route, payload);
+    if (extra) for (const auto& r : *extra) answer(rec.id, r, payload);
+    return std::nullopt;
+  }
+  return ExecutionItem{std::get<StopCommand>(parsed), route, rec.expires_at_ms, false};
 }
 
-// Full jitter: a uniformly random wait in [0, min(max, base * 2^(attempt-1))].
-bool CommandProcessor::back_off(int attempt) {
-  std::uint64_t cap = settings_.retry.backoff_base_ms;
-  for (int i = 1; i < attempt && cap < settings_.retry.backoff_max_ms; ++i) cap *= 2;
-  if (cap > settings_.retry.backoff_max_ms) cap = settings_.retry.backoff_max_ms;
-  unsigned char r[4];
-  entropy_.fill(r, sizeof r);
-  const std::uint32_t random = (std::uint32_t{r[0]} << 24) | (std::uint32_t{r[1]} << 16) |
-                               (std::uint32_t{r[2]} << 8) | r[3];
-  const auto wait = static_cast<std::uint32_t>(cap == 0 ? 0 : random % (cap + 1));
-  return clock_.sleep_ms(wait);
+void CommandProcessor::execute(const ExecutionItem& item, HttpsTransport& transport) {
+  const StopCommand& cmd = item.command;
+  Outcome outcome;
+  bool started = false;
+  if (item.expires_at_ms && clock_.now_unix_ms() > *item.expires_at_ms) {
+    const std::string when = format_iso8601_utc(*item.expires_at_ms / 1000);
+    outcome = {encode_agent_error(cmd, AgentError::CommandExpired,
+                                  "the command expired at " + when + " before it could run" +
+                                      (item.resumed ? " (it was accepted before a restart and may have reached "
+                                                      "the cloud; resend it with the same ClientToken to learn its outcome)"
+                                                    : "; it was not executed")),
+               CommandOutcome::Rejected, "CommandExpired"};
+    log(LogLevel::Warn, "command " + cmd.id + " expired before it ran");
+  } else {
+    log(LogLevel::Info, "command " + cmd.id + (item.resumed ? " resumed: " : ": ") + "StopInstance " +
+                            cmd.instance_id + " in " + cmd.region_id + " ClientToken=" + cmd.client_token);
+    telemetry_.started();
+    started = true;
+    outcome = call_cloud(cmd, transport);
+  }
+  telemetry_.finished(outcome.kind, started, outcome.error);
+  if (outcome.abandoned) {
+    log(LogLevel::Info, "command " + cmd.id + " left unfinished in the journal; it resumes with the same "
+                        "ClientToken when the agent starts again");
+    return;
+  }
+  auto extra = journal_.finish(cmd.id, outcome.payload);
+  if (!extra) log(LogLevel::Error, "command " + cmd.id + ": the journal could not record the result: " + extra.error());
+  answer(cmd.id, item.route, outcome.payload);
+  if (extra) for (const auto& r : *extra) answer(cmd.id, r, outcome.payload);
+}
+
+std::vector<ExecutionItem> CommandProcessor::recover() {
+  std::vector<ExecutionItem> items;
+  for (auto& rec : journal_.unfinished()) {
+    StopCommand cmd{rec.id, rec.action, rec.instance_id, rec.region_id, rec.client_token, false, rec.expires_at_ms};
+    items.push_back(ExecutionItem{std::move(cmd), rec.route, rec.expires_at_ms, true});
+  }
+  if (!items.empty()) log(LogLevel::Info, "resuming " + std::to_string(items.size()) + " unfinished command(s)");
+  return items;
+}
+
+std::size_t CommandProcessor::republish_unacknowledged(std::int64_t before_ms) {
+  const auto pending = journal_.unacknowledged(before_ms);
+  for (const auto& p : pending) answer(p.id, p.route, p.payload);
+  if (!pending.empty())
+    log(LogLevel::Info, "published " + std::to_string(pending.size()) + " unacknowledged result(s) again");
+  return pending.size();
 }
 
 std::string CommandProcessor::fresh_nonce() {

@@ -1,16 +1,18 @@
-// The command workflow: one incoming message in, exactly one result out (or none for non-commands).
+// The command workflow: intake (parse, deduplicate, journal) and execution (sign, send, retry,
+// finish, publish). Exactly one result per command; nothing sent for an invalid one.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "command.hpp"
 #include "credentials.hpp"
 #include "http_types.hpp"
+#include "journal.hpp"
 #include "limits.hpp"
 #include "ports.hpp"
-#include "result_cache.hpp"
 
 namespace swas {
 
@@ -20,13 +22,16 @@ struct IncomingMessage {
   std::string payload;
   std::string response_topic;    // MQTT 5 Response Topic; empty when none
   std::string correlation_data;  // MQTT 5 Correlation Data; empty when none
+  std::int64_t received_ms = 0;  // when the MQTT library handed it over
+  std::optional<std::uint32_t> message_expiry_s;  // MQTT 5 Message Expiry Interval left
 };
 
-// Attempts in all and exponential backoff with full jitter between them.
+// Attempts, exponential backoff with full jitter, and a total deadline per command.
 struct RetryPolicy {
   int max_attempts = limits::kDefaultMaxAttempts;
   std::uint32_t backoff_base_ms = limits::kDefaultBackoffBaseMs;
   std::uint32_t backoff_max_ms = limits::kDefaultBackoffMaxMs;
+  std::uint32_t deadline_ms = limits::kDefaultCommandDeadlineMs;
 };
 
 struct ProcessorSettings {
@@ -34,36 +39,53 @@ struct ProcessorSettings {
   std::string command_topic;
   std::optional<Endpoint> endpoint_override;  // cloud.endpoint; empty: per-region endpoint
   RetryPolicy retry;
-  std::size_t remembered_results = limits::kDefaultDedupEntries;
+};
+
+// A command the journal accepted, waiting for a worker.
+struct ExecutionItem {
+  StopCommand command;
+  Route route;
+  std::optional<std::int64_t> expires_at_ms;  // the earlier of expiresAt and MQTT message expiry
+  bool resumed = false;                       // accepted before a restart
 };
 
 // Where the result of `msg` goes: its Response Topic (with Correlation Data), else command_topic.
-OutgoingMessage route_result(const IncomingMessage& msg, const std::string& command_topic,
-                             std::string payload);
+Route route_for(const IncomingMessage& msg, const std::string& command_topic);
 
-// The Busy answer for a message the queue could not take; nullopt when it is not a command.
+// The Busy answer for a message the agent cannot take now; nullopt when it is not a command.
 std::optional<OutgoingMessage> busy_answer(const IncomingMessage& msg, const std::string& gateway_id,
-                                           const std::string& command_topic);
+                                           const std::string& command_topic, const std::string& why);
 
-// Not thread-safe: one worker calls handle() at a time.
+// Thread-safe: it holds no mutable state; each executing thread passes its own transport.
 class CommandProcessor {
  public:
   CommandProcessor(ProcessorSettings settings, std::optional<Credentials> credentials, Clock& clock,
-                   Entropy& entropy, HttpsTransport& transport, MessagePublisher& publisher,
+                   Entropy& entropy, Journal& journal, MessagePublisher& publisher, Telemetry& telemetry,
                    Logger& logger);
 
-  // Validates, executes and answers one message. Never throws on any payload.
-  void handle(const IncomingMessage& msg);
+  // Parses and validates `msg`, answers what needs no cloud call (invalid, duplicate, journal
+  // full), and returns the item to execute when the journal accepted a new command.
+  std::optional<ExecutionItem> intake(const IncomingMessage& msg);
+  // Runs one accepted command to its terminal result, records it, publishes it.
+  void execute(const ExecutionItem& item, HttpsTransport& transport);
+  // Start-up: the accepted-but-unfinished commands to run again (same ClientToken).
+  std::vector<ExecutionItem> recover();
+  // Publishes again every result not acknowledged by the broker that finished before `before_ms`.
+  std::size_t republish_unacknowledged(std::int64_t before_ms);
 
  private:
   struct Outcome {
     std::string payload;
-    bool remember;  // transient agent errors are not remembered: a resend may try again
+    CommandOutcome kind;
+    std::string error;       // for the status's last_error
+    bool abandoned = false;  // shutting down: left accepted in the journal, resumed at start-up
   };
-  Outcome execute(const StopCommand& cmd);
-  std::optional<Outcome> attempt_outcome(const StopCommand& cmd, int attempt,
-                                         const Expected<HttpResponse, TransportError>& response);
-  bool back_off(int attempt);
+  Outcome call_cloud(const StopCommand& cmd, HttpsTransport& transport);
+  std::optional<Outcome> final_outcome(const StopCommand& cmd, const Expected<HttpResponse, TransportError>& response,
+                                       bool may_retry, int attempt);
+  std::uint32_t backoff_ms(int attempt, std::optional<std::uint32_t> hint);
+  void correct_clock(std::int64_t server_ms);
+  void answer(const std::string& id, const Route& route, const std::string& payload);
   std::string fresh_nonce();
   void log(LogLevel level, const std::string& line);
 
@@ -71,10 +93,10 @@ class CommandProcessor {
   std::optional<Credentials> credentials_;
   Clock& clock_;
   Entropy& entropy_;
-  HttpsTransport& transport_;
+  Journal& journal_;
   MessagePublisher& publisher_;
+  Telemetry& telemetry_;
   Logger& logger_;
-  ResultCache results_;
 };
 
 }  // namespace swas

@@ -89,8 +89,9 @@ std::optional<ConfigError> parse_uri(MqttConfig& m) {
 
 std::optional<ConfigError> parse_mqtt(const cJSON* mq, const std::string& gateway_id, MqttConfig& m) {
   if (!cJSON_IsObject(mq)) return ConfigError{"mqtt", "is required and must be an object"};
-  if (auto e = check_keys(mq, "mqtt.", {"uri", "client_id", "command_topic", "version", "qos",
-                                        "keepalive_s", "username", "password_file", "tls"}))
+  if (auto e = check_keys(mq, "mqtt.", {"uri", "client_id", "command_topic", "version", "qos", "keepalive_s",
+                                        "username", "password_file", "tls", "session_expiry_s", "status_topic",
+                                        "status_interval_s"}))
     return e;
   std::optional<ConfigError> err;
   auto uri = get_string(mq, "uri", "mqtt.uri", err);
@@ -106,7 +107,14 @@ std::optional<ConfigError> parse_mqtt(const cJSON* mq, const std::string& gatewa
   m.keepalive_s = static_cast<int>(get_int(mq, "keepalive_s", "mqtt.keepalive_s", 0, 65535, err).value_or(30));
   m.username = get_string(mq, "username", "mqtt.username", err).value_or("");
   m.password_file = get_string(mq, "password_file", "mqtt.password_file", err).value_or("");
+  m.session_expiry_s = static_cast<std::uint32_t>(
+      get_int(mq, "session_expiry_s", "mqtt.session_expiry_s", 0, 4294967295LL, err).value_or(86400));
+  m.status_topic = get_string(mq, "status_topic", "mqtt.status_topic", err).value_or("swas/" + gateway_id + "/status");
+  m.status_interval_s = static_cast<std::uint32_t>(
+      get_int(mq, "status_interval_s", "mqtt.status_interval_s", 1, 86400, err).value_or(60));
   if (err) return err;
+  if (m.status_topic.empty() || has_wildcard(m.status_topic) || m.status_topic == m.command_topic)
+    return ConfigError{"mqtt.status_topic", "must be a topic name without + or #, other than the command topic"};
   if (m.version == 4) return ConfigError{"mqtt.version", "must be 5 (MQTT 5) or 3 (MQTT 3.1.1)"};
   if (m.client_id.empty() || m.client_id.size() > 256)
     return ConfigError{"mqtt.client_id", "must be 1-256 characters"};
@@ -119,9 +127,55 @@ std::optional<ConfigError> parse_mqtt(const cJSON* mq, const std::string& gatewa
   return std::nullopt;
 }
 
+std::optional<ConfigError> parse_retry(const cJSON* r, RetryConfig& c) {
+  if (!cJSON_IsObject(r)) return ConfigError{"cloud.retry", "must be an object"};
+  if (auto e = check_keys(r, "cloud.retry.", {"max_attempts", "backoff_base_ms", "backoff_max_ms", "deadline_ms"})) return e;
+  std::optional<ConfigError> err;
+  c.max_attempts = static_cast<int>(get_int(r, "max_attempts", "cloud.retry.max_attempts", 1, 100, err).value_or(c.max_attempts));
+  c.backoff_base_ms = static_cast<std::uint32_t>(
+      get_int(r, "backoff_base_ms", "cloud.retry.backoff_base_ms", 0, 600000, err).value_or(c.backoff_base_ms));
+  c.backoff_max_ms = static_cast<std::uint32_t>(
+      get_int(r, "backoff_max_ms", "cloud.retry.backoff_max_ms", 0, 600000, err).value_or(c.backoff_max_ms));
+  c.deadline_ms = static_cast<std::uint32_t>(
+      get_int(r, "deadline_ms", "cloud.retry.deadline_ms", 1000, 86400000, err).value_or(c.deadline_ms));
+  if (err) return err;
+  if (c.backoff_max_ms < c.backoff_base_ms)
+    return ConfigError{"cloud.retry.backoff_max_ms", "must not be smaller than backoff_base_ms"};
+  return std::nullopt;
+}
+
+std::optional<ConfigError> parse_commands(const cJSON* o, CommandsConfig& c) {
+  if (!cJSON_IsObject(o)) return ConfigError{"commands", "must be an object"};
+  if (auto e = check_keys(o, "commands.", {"queue_depth", "max_in_flight"})) return e;
+  std::optional<ConfigError> err;
+  c.queue_depth = static_cast<std::size_t>(get_int(o, "queue_depth", "commands.queue_depth", 1, 100000, err)
+                                               .value_or(static_cast<long long>(c.queue_depth)));
+  c.max_in_flight = static_cast<std::size_t>(get_int(o, "max_in_flight", "commands.max_in_flight", 1, 64, err)
+                                                 .value_or(static_cast<long long>(c.max_in_flight)));
+  return err;
+}
+
+std::optional<ConfigError> parse_journal(const cJSON* o, JournalConfig& c) {
+  if (!cJSON_IsObject(o)) return ConfigError{"journal", "must be an object"};
+  if (auto e = check_keys(o, "journal.", {"durability", "retention_s", "max_records"})) return e;
+  std::optional<ConfigError> err;
+  const std::string durability = get_string(o, "durability", "journal.durability", err).value_or("full");
+  c.retention_s = static_cast<std::uint32_t>(
+      get_int(o, "retention_s", "journal.retention_s", 60, 31536000, err).value_or(c.retention_s));
+  c.max_records = static_cast<std::size_t>(get_int(o, "max_records", "journal.max_records", 10, 10000000, err)
+                                               .value_or(static_cast<long long>(c.max_records)));
+  if (err) return err;
+  if (durability == "full") c.durability = Durability::Full;
+  else if (durability == "process") c.durability = Durability::Process;
+  else return ConfigError{"journal.durability", "must be \"full\" (survives power loss) or \"process\" (survives a killed process)"};
+  return std::nullopt;
+}
+
 std::optional<ConfigError> parse_cloud(const cJSON* cl, CloudConfig& c) {
   if (!cJSON_IsObject(cl)) return ConfigError{"cloud", "must be an object"};
-  if (auto e = check_keys(cl, "cloud.", {"endpoint", "ca_file", "timeout_ms"})) return e;
+  if (auto e = check_keys(cl, "cloud.", {"endpoint", "ca_file", "timeout_ms", "retry"})) return e;
+  if (const cJSON* r = cJSON_GetObjectItemCaseSensitive(cl, "retry"))
+    if (auto e = parse_retry(r, c.retry)) return e;
   std::optional<ConfigError> err;
   const std::string endpoint = get_string(cl, "endpoint", "cloud.endpoint", err).value_or("");
   c.ca_file = get_string(cl, "ca_file", "cloud.ca_file", err).value_or(c.ca_file);
@@ -188,7 +242,8 @@ Expected<Config, ConfigError> parse_config(std::string_view json) {
       cJSON_ParseWithLength(json.data(), json.size()), &cJSON_Delete);
   if (!root) return fail("", "the file is not valid JSON");
   if (!cJSON_IsObject(root.get())) return fail("", "the file must hold a JSON object");
-  if (auto e = check_keys(root.get(), "", {"gateway_id", "mqtt", "cloud", "credentials_file", "state_dir"}))
+  if (auto e = check_keys(root.get(), "", {"gateway_id", "mqtt", "cloud", "credentials_file", "state_dir",
+                                           "commands", "journal"}))
     return unexpected(*e);
   Config cfg;
   std::optional<ConfigError> err;
@@ -200,6 +255,10 @@ Expected<Config, ConfigError> parse_config(std::string_view json) {
     return unexpected(*e);
   if (const cJSON* cl = cJSON_GetObjectItemCaseSensitive(root.get(), "cloud"))
     if (auto e = parse_cloud(cl, cfg.cloud)) return unexpected(*e);
+  if (const cJSON* co = cJSON_GetObjectItemCaseSensitive(root.get(), "commands"))
+    if (auto e = parse_commands(co, cfg.commands)) return unexpected(*e);
+  if (const cJSON* jo = cJSON_GetObjectItemCaseSensitive(root.get(), "journal"))
+    if (auto e = parse_journal(jo, cfg.journal)) return unexpected(*e);
   cfg.credentials_file = get_string(root.get(), "credentials_file", "credentials_file", err).value_or(cfg.credentials_file);
   cfg.state_dir = get_string(root.get(), "state_dir", "state_dir", err).value_or(cfg.state_dir);
   if (err) return unexpected(*err);

@@ -7,6 +7,7 @@
 
 #include "expected.hpp"
 #include "http_types.hpp"
+#include "limits.hpp"
 
 namespace swas {
 
@@ -27,12 +28,36 @@ struct MqttConfig {
   std::string username;
   std::string password_file;
   std::optional<MqttTlsFiles> tls_files;
+  std::uint32_t session_expiry_s = 86400;  // MQTT 5 persistent session lifetime
+  std::string status_topic;                // default swas/<gateway_id>/status
+  std::uint32_t status_interval_s = 60;
+};
+
+struct RetryConfig {
+  int max_attempts = limits::kDefaultMaxAttempts;
+  std::uint32_t backoff_base_ms = limits::kDefaultBackoffBaseMs;
+  std::uint32_t backoff_max_ms = limits::kDefaultBackoffMaxMs;
+  std::uint32_t deadline_ms = limits::kDefaultCommandDeadlineMs;
+};
+
+struct CommandsConfig {
+  std::size_t queue_depth = limits::kDefaultQueueDepth;
+  std::size_t max_in_flight = limits::kDefaultMaxInFlight;
+};
+
+enum class Durability { Full, Process };
+
+struct JournalConfig {
+  Durability durability = Durability::Full;
+  std::uint32_t retention_s = limits::kDefaultJournalRetentionS;
+  std::size_t max_records = limits::kDefaultJournalMaxRecords;
 };
 
 struct CloudConfig {
   std::optional<Endpoint> endpoint;  // empty: https://swas.<RegionId>.aliyuncs.com per command
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
   std::uint32_t timeout_ms = 10000;
+  RetryConfig retry;
 };
 
 struct Config {
@@ -41,6 +66,8 @@ struct Config {
   CloudConfig cloud;
   std::string credentials_file = "/etc/swas-agent/credentials.json";
   std::string state_dir = "/var/lib/swas-agent";
+  CommandsConfig commands;
+  JournalConfig journal;
 };
 
 // A configuration problem: the dotted key ("mqtt.qos") and what is wrong with it.

@@ -25,13 +25,22 @@ inline constexpr std::size_t kMaxHttpRequestBytes = 64 * 1024;
 
 // Commands waiting for the worker. Past it a command is answered Busy at once.
 inline constexpr std::size_t kDefaultQueueDepth = 64;
-// Results remembered by command id so a duplicate is answered without a second cloud call.
-inline constexpr std::size_t kDefaultDedupEntries = 1024;
 
-// Retry rule for one command: attempts in all (first + retries) and backoff between them.
-inline constexpr int kDefaultMaxAttempts = 4;
+// Retry rule for one command: attempts in all (first + retries), backoff between them, and a
+// total deadline after which no new attempt starts (cloud.retry in the config).
+inline constexpr int kDefaultMaxAttempts = 8;
 inline constexpr std::uint32_t kDefaultBackoffBaseMs = 200;
-inline constexpr std::uint32_t kDefaultBackoffMaxMs = 2000;
+inline constexpr std::uint32_t kDefaultBackoffMaxMs = 10000;
+inline constexpr std::uint32_t kDefaultCommandDeadlineMs = 120000;
+
+// Commands executing at once (each with its own HTTPS connection): commands.max_in_flight.
+inline constexpr std::size_t kDefaultMaxInFlight = 4;
+
+// Journal: records kept at most, and how long a finished, acknowledged command id is remembered.
+inline constexpr std::size_t kDefaultJournalMaxRecords = 10000;
+inline constexpr std::uint32_t kDefaultJournalRetentionS = 24 * 3600;
+// How often unacknowledged results are published again.
+inline constexpr std::uint32_t kRepublishIntervalMs = 30000;
 
 // Cloud timeout for each network step (connect, TLS handshake, each read), contract §2 default.
 inline constexpr std::uint32_t kDefaultCloudTimeoutMs = 10000;

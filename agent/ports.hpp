@@ -15,7 +15,11 @@ namespace swas {
 class Clock {
  public:
   virtual ~Clock() = default;
+  // The gateway's time plus the correction learnt from the cloud (set_offset_ms).
   virtual std::int64_t now_unix_ms() = 0;
+  // Clock-skew correction: milliseconds added to the system time from now on. Thread-safe.
+  virtual std::int64_t offset_ms() const = 0;
+  virtual void set_offset_ms(std::int64_t offset) = 0;
   // Waits about `ms` milliseconds. Returns false, early, when the process is shutting down:
   // the caller then stops retrying.
   virtual bool sleep_ms(std::uint32_t ms) = 0;
@@ -64,12 +68,25 @@ struct OutgoingMessage {
   std::string topic;
   std::string payload;
   std::string correlation_data;  // MQTT 5, echoed from the command; empty when none
+  std::string journal_id;        // when set, the broker's ack is reported to Journal::acknowledge
+  bool retained = false;
 };
 
 class MessagePublisher {
  public:
   virtual ~MessagePublisher() = default;
   virtual void publish(const OutgoingMessage& message) = 0;
+};
+
+enum class CommandOutcome { Succeeded, Failed, Rejected };
+
+// Counters for the gateway's status message. Thread-safe; never blocks.
+class Telemetry {
+ public:
+  virtual ~Telemetry() = default;
+  virtual void received() = 0;
+  virtual void started() = 0;  // a command begins its cloud call (in flight)
+  virtual void finished(CommandOutcome outcome, bool was_started, std::string_view error) = 0;
 };
 
 enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };

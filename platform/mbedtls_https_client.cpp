@@ -69,30 +69,27 @@ std::string serialize_request(const HttpRequest& request) {
   return out;
 }
 
-MbedTlsHttpsClient::MbedTlsHttpsClient(HttpsClientOptions options) : options_(std::move(options)) {
+TlsClientContext::TlsClientContext(HttpsClientOptions options) : options_(std::move(options)) {
   mbedtls_x509_crt_init(&ca_chain_);
   mbedtls_ssl_config_init(&conf_);
 }
 
-MbedTlsHttpsClient::~MbedTlsHttpsClient() {
-  idle_.reset();
+TlsClientContext::~TlsClientContext() {
   mbedtls_ssl_config_free(&conf_);
   mbedtls_x509_crt_free(&ca_chain_);
 }
 
-Expected<std::unique_ptr<MbedTlsHttpsClient>, std::string> MbedTlsHttpsClient::create(
-    const HttpsClientOptions& options) {
-  std::unique_ptr<MbedTlsHttpsClient> c(new MbedTlsHttpsClient(options));
+Expected<std::shared_ptr<TlsClientContext>, std::string> TlsClientContext::create(const HttpsClientOptions& options) {
+  std::shared_ptr<TlsClientContext> c(new TlsClientContext(options));
   auto rng = CtrDrbgEntropy::create("swas-agent https client");
   if (!rng) return unexpected(rng.error());
   c->rng_ = std::move(*rng);
   const int parsed = mbedtls_x509_crt_parse_file(&c->ca_chain_, options.ca_file.c_str());
   if (parsed < 0)
     return unexpected(options.ca_file + ": cannot load CA certificates: " + mbedtls_message(parsed));
-  if (c->ca_chain_.version == 0)
-    return unexpected(options.ca_file + ": holds no usable CA certificate");
-  int rc = mbedtls_ssl_config_defaults(&c->conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                       MBEDTLS_SSL_PRESET_DEFAULT);
+  if (c->ca_chain_.version == 0) return unexpected(options.ca_file + ": holds no usable CA certificate");
+  const int rc = mbedtls_ssl_config_defaults(&c->conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                             MBEDTLS_SSL_PRESET_DEFAULT);
   if (rc != 0) return unexpected("TLS configuration failed: " + mbedtls_message(rc));
   mbedtls_ssl_conf_authmode(&c->conf_, MBEDTLS_SSL_VERIFY_REQUIRED);
   mbedtls_ssl_conf_ca_chain(&c->conf_, &c->ca_chain_, nullptr);
@@ -100,6 +97,17 @@ Expected<std::unique_ptr<MbedTlsHttpsClient>, std::string> MbedTlsHttpsClient::c
   mbedtls_ssl_conf_min_version(&c->conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
   mbedtls_ssl_conf_read_timeout(&c->conf_, options.timeout_ms);
   return c;
+}
+
+MbedTlsHttpsClient::MbedTlsHttpsClient(std::shared_ptr<const TlsClientContext> context)
+    : context_(std::move(context)), options_(context_->options()) {}
+
+MbedTlsHttpsClient::~MbedTlsHttpsClient() { idle_.reset(); }
+
+Expected<std::unique_ptr<MbedTlsHttpsClient>, std::string> MbedTlsHttpsClient::create(const HttpsClientOptions& options) {
+  auto context = TlsClientContext::create(options);
+  if (!context) return unexpected(context.error());
+  return std::make_unique<MbedTlsHttpsClient>(std::move(*context));
 }
 
 Expected<std::unique_ptr<MbedTlsHttpsClient::Connection>, TransportError> MbedTlsHttpsClient::open(
@@ -110,7 +118,7 @@ Expected<std::unique_ptr<MbedTlsHttpsClient::Connection>, TransportError> MbedTl
   conn->host = endpoint.host;
   conn->port = endpoint.port;
   conn->net.fd = *fd;
-  int rc = mbedtls_ssl_setup(&conn->ssl, &conf_);
+  int rc = mbedtls_ssl_setup(&conn->ssl, context_->conf());
   if (rc == 0) rc = mbedtls_ssl_set_hostname(&conn->ssl, endpoint.host.c_str());  // SNI + name check
   if (rc != 0) return unexpected(TransportError{TransportFailure::Tls, "TLS setup: " + mbedtls_message(rc)});
   mbedtls_ssl_set_bio(&conn->ssl, &conn->net, mbedtls_net_send, nullptr, mbedtls_net_recv_timeout);

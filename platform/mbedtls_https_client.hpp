@@ -19,11 +19,32 @@ struct HttpsClientOptions {
   std::size_t max_response_bytes = 64 * 1024;
 };
 
+// What every client of one process shares: the parsed CA chain (it costs memory), the TLS
+// configuration and the random generator. Read-only after create(), so thread-safe.
+class TlsClientContext {
+ public:
+  // Loads the CA file; an error names the file and what is wrong with it.
+  static Expected<std::shared_ptr<TlsClientContext>, std::string> create(const HttpsClientOptions& options);
+  ~TlsClientContext();
+  TlsClientContext(const TlsClientContext&) = delete;
+  TlsClientContext& operator=(const TlsClientContext&) = delete;
+  const HttpsClientOptions& options() const { return options_; }
+  const mbedtls_ssl_config* conf() const { return &conf_; }
+
+ private:
+  explicit TlsClientContext(HttpsClientOptions options);
+  HttpsClientOptions options_;
+  std::unique_ptr<CtrDrbgEntropy> rng_;
+  mbedtls_x509_crt ca_chain_;
+  mbedtls_ssl_config conf_;
+};
+
 // Not thread-safe: one worker owns it. Keeps at most one idle connection (the last endpoint used);
 // a request to another endpoint closes it.
 class MbedTlsHttpsClient final : public HttpsTransport {
  public:
-  // Loads the CA file; an error names the file and what is wrong with it.
+  explicit MbedTlsHttpsClient(std::shared_ptr<const TlsClientContext> context);
+  // A client with a context of its own (tools and tests).
   static Expected<std::unique_ptr<MbedTlsHttpsClient>, std::string> create(const HttpsClientOptions& options);
   ~MbedTlsHttpsClient() override;
   MbedTlsHttpsClient(const MbedTlsHttpsClient&) = delete;
@@ -38,15 +59,12 @@ class MbedTlsHttpsClient final : public HttpsTransport {
 
  private:
   struct Connection;
-  explicit MbedTlsHttpsClient(HttpsClientOptions options);
   Expected<std::unique_ptr<Connection>, TransportError> open(const Endpoint& endpoint);
   Expected<HttpResponse, TransportError> exchange(Connection& conn, const HttpRequest& request,
                                                   bool& peer_silent, bool& keep_alive);
 
-  HttpsClientOptions options_;
-  std::unique_ptr<CtrDrbgEntropy> rng_;
-  mbedtls_x509_crt ca_chain_;
-  mbedtls_ssl_config conf_;
+  std::shared_ptr<const TlsClientContext> context_;
+  const HttpsClientOptions& options_;
   std::unique_ptr<Connection> idle_;
   std::uint64_t handshakes_ = 0;
   std::uint64_t reused_ = 0;

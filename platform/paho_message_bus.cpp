@@ -24,8 +24,14 @@ mqtt::connect_options build_connect_options(const MessageBusOptions& o) {
                      .keep_alive_interval(std::chrono::seconds(o.mqtt.keepalive_s))
                      .connect_timeout(std::chrono::seconds(10))
                      .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30));
-  if (o.mqtt.version == 5) builder.clean_start(true);
-  else builder.clean_session(true);
+  // A persistent session: commands published while the agent is away wait at the broker.
+  if (o.mqtt.version == 5) {
+    builder.clean_start(false);
+    builder.properties({{mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(o.mqtt.session_expiry_s)}});
+  } else {
+    builder.clean_session(false);
+  }
+  if (!o.will_topic.empty()) builder.will(mqtt::message(o.will_topic, o.will_payload, 1, true));
   if (!o.mqtt.username.empty()) builder.user_name(o.mqtt.username);
   if (!o.password.empty()) builder.password(o.password);
   if (o.mqtt.tls) {
@@ -83,10 +89,26 @@ class SubscribeListener final : public mqtt::iaction_listener {
   std::string topic_;
 };
 
+// Reports the broker's PUBACK of a result to the journal; the token carries the journal id.
+class DeliveryAction final : public mqtt::iaction_listener {
+ public:
+  explicit DeliveryAction(std::function<void(const std::string&)>& listener) : listener_(listener) {}
+  void on_success(const mqtt::token& tok) override {
+    auto* id = static_cast<std::string*>(tok.get_user_context());
+    if (id && listener_) listener_(*id);
+    delete id;
+  }
+  void on_failure(const mqtt::token& tok) override { delete static_cast<std::string*>(tok.get_user_context()); }
+
+ private:
+  std::function<void(const std::string&)>& listener_;
+};
+
 }  // namespace
 
-PahoMessageBus::PahoMessageBus(MessageBusOptions options, Logger& logger)
-    : options_(std::move(options)), logger_(logger) {
+PahoMessageBus::PahoMessageBus(MessageBusOptions options, Clock& clock, Logger& logger)
+    : options_(std::move(options)), clock_(clock), logger_(logger) {
+  delivery_action_ = std::make_unique<DeliveryAction>(delivery_listener_);
   mqtt::create_options create(options_.mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1,
                               static_cast<int>(options_.max_buffered_results));
   create.set_send_while_disconnected(true, true);
@@ -115,7 +137,10 @@ Expected<bool, std::string> PahoMessageBus::connect(const Handler& handler, std:
     IncomingMessage msg;
     msg.topic = m->get_topic();
     msg.payload = m->get_payload_str();
+    msg.received_ms = clock_.now_unix_ms();
     const auto& props = m->get_properties();
+    if (props.contains(mqtt::property::MESSAGE_EXPIRY_INTERVAL))
+      msg.message_expiry_s = mqtt::get<std::uint32_t>(props, mqtt::property::MESSAGE_EXPIRY_INTERVAL);
     if (props.contains(mqtt::property::RESPONSE_TOPIC))
       msg.response_topic = mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
     if (props.contains(mqtt::property::CORRELATION_DATA))
@@ -126,7 +151,8 @@ Expected<bool, std::string> PahoMessageBus::connect(const Handler& handler, std:
     set_nodelay_on_tcp_sockets();
     log_line(logger_, LogLevel::Info, "connected to " + options_.mqtt.uri + ", subscribing to " +
                                           options_.mqtt.command_topic);
-    subscribe();  // asynchronous: never wait inside a Paho callback
+    subscribe();  // asynchronous: never wait inside a Paho callback; again after every reconnect
+    if (connected_hook_) connected_hook_();
   });
   client_->set_connection_lost_handler([this](const std::string& cause) {
     log_line(logger_, LogLevel::Warn, "lost the broker connection" + (cause.empty() ? "" : ": " + cause) +
@@ -153,15 +179,34 @@ void PahoMessageBus::disconnect(std::uint32_t timeout_ms) {
   }
 }
 
+void PahoMessageBus::stop_receiving(std::uint32_t timeout_ms) {
+  try {
+    if (client_->is_connected())
+      client_->unsubscribe(options_.mqtt.command_topic)->wait_for(std::chrono::milliseconds(timeout_ms));
+  } catch (const mqtt::exception& e) {
+    log_line(logger_, LogLevel::Warn, std::string("unsubscribe: ") + e.what());
+  }
+}
+
 void PahoMessageBus::publish(const OutgoingMessage& message) {
   try {
-    auto msg = mqtt::make_message(message.topic, message.payload, options_.mqtt.qos, false);
+    auto msg = mqtt::make_message(message.topic, message.payload, options_.mqtt.qos, message.retained);
     if (!message.correlation_data.empty() && options_.mqtt.version == 5) {
       mqtt::properties props;
       props.add(mqtt::property(mqtt::property::CORRELATION_DATA, message.correlation_data));
       msg->set_properties(props);
     }
-    client_->publish(msg);
+    if (message.journal_id.empty()) {
+      client_->publish(msg);
+    } else {
+      auto* id = new std::string(message.journal_id);
+      try {
+        client_->publish(msg, id, *delivery_action_);
+      } catch (...) {
+        delete id;
+        throw;
+      }
+    }
   } catch (const mqtt::exception& e) {
     log_line(logger_, LogLevel::Error, "publishing a result to " + message.topic + " failed: " + e.what());
   }

@@ -21,6 +21,8 @@ struct MessageBusOptions {
   MqttConfig mqtt;
   std::string password;  // read from mqtt.password_file by the caller; may be empty
   std::size_t max_buffered_results = 1000;  // results kept in memory while the broker is away
+  std::string will_topic;    // last will, retained (the offline status); empty: none
+  std::string will_payload;
 };
 
 // publish() is thread-safe and never waits for the broker. The message handler runs on Paho's
@@ -28,8 +30,9 @@ struct MessageBusOptions {
 class PahoMessageBus final : public MessagePublisher {
  public:
   using Handler = std::function<void(IncomingMessage&&)>;
+  using DeliveryListener = std::function<void(const std::string& journal_id)>;
 
-  PahoMessageBus(MessageBusOptions options, Logger& logger);
+  PahoMessageBus(MessageBusOptions options, Clock& clock, Logger& logger);
   ~PahoMessageBus() override;
   PahoMessageBus(const PahoMessageBus&) = delete;
   PahoMessageBus& operator=(const PahoMessageBus&) = delete;
@@ -37,6 +40,12 @@ class PahoMessageBus final : public MessagePublisher {
   // One connection attempt, waiting up to `timeout_ms`. On success the bus subscribes to the
   // command topic (again on every automatic reconnect) and delivers messages to `handler`.
   Expected<bool, std::string> connect(const Handler& handler, std::uint32_t timeout_ms);
+  // Called (on Paho's thread) when the broker acknowledged a message that had a journal_id.
+  void set_delivery_listener(DeliveryListener listener) { delivery_listener_ = std::move(listener); }
+  // Called (on Paho's thread, must not block) after every connect and reconnect.
+  void set_connected_hook(std::function<void()> hook) { connected_hook_ = std::move(hook); }
+  // Stops deliveries of new commands (unsubscribes), waiting up to `timeout_ms`.
+  void stop_receiving(std::uint32_t timeout_ms);
   // Stops deliveries and disconnects, giving queued publications up to `timeout_ms`.
   void disconnect(std::uint32_t timeout_ms);
 
@@ -46,8 +55,12 @@ class PahoMessageBus final : public MessagePublisher {
   void subscribe();
 
   MessageBusOptions options_;
+  Clock& clock_;
   Logger& logger_;
   Handler handler_;
+  DeliveryListener delivery_listener_;
+  std::function<void()> connected_hook_;
+  std::unique_ptr<mqtt::iaction_listener> delivery_action_;
   std::unique_ptr<mqtt::iaction_listener> subscribe_listener_;
   std::unique_ptr<mqtt::async_client> client_;
 };

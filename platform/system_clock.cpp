@@ -8,7 +8,8 @@ namespace swas {
 std::int64_t SystemClock::now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
-      .count();
+             .count() +
+         offset_ms_.load();
 }
 
 bool SystemClock::sleep_ms(std::uint32_t ms) {

@@ -26,6 +26,17 @@ class WorkQueue {
     return true;
   }
 
+  // Adds `item` even past the capacity (start-up recovery: the journal already bounds it).
+  void force_push(T item) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      items_.push_back(std::move(item));
+    }
+    cv_.notify_one();
+  }
+
+  std::size_t capacity() const { return capacity_; }
+
   // The next item; waits while empty. nullopt once closed and drained.
   std::optional<T> pop() {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -1,9 +1,11 @@
 // Hand-written, scriptable fakes of every port in agent/ports.hpp.
 #pragma once
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "journal.hpp"
 #include "ports.hpp"
 
 namespace swas::fakes {
@@ -12,9 +14,12 @@ namespace swas::fakes {
 class FakeClock final : public Clock {
  public:
   std::int64_t now_ms = 1700000000000;  // 2023-11-14T22:13:20Z
+  std::int64_t offset = 0;
   std::vector<std::uint32_t> sleeps;
   bool shutting_down = false;
-  std::int64_t now_unix_ms() override { return now_ms; }
+  std::int64_t now_unix_ms() override { return now_ms + offset; }
+  std::int64_t offset_ms() const override { return offset; }
+  void set_offset_ms(std::int64_t o) override { offset = o; }
   bool sleep_ms(std::uint32_t ms) override {
     sleeps.push_back(ms);
     now_ms += ms;
@@ -79,6 +84,64 @@ class FakeLogger final : public Logger {
     std::string s;
     for (const auto& l : lines) s += l + "\n";
     return s;
+  }
+};
+
+// An in-memory journal with the port's semantics; `fail_writes` simulates a broken disk.
+class FakeJournal final : public Journal {
+ public:
+  struct Entry {
+    JournalRecord rec;
+    bool finished = false;
+    bool acknowledged = false;
+    std::string payload;
+    std::vector<Route> waiters;
+  };
+  std::map<std::string, Entry> entries;
+  std::size_t max_records = 1000;
+  bool fail_writes = false;
+
+  Expected<BeginResult, std::string> begin(const JournalRecord& rec) override {
+    if (fail_writes) return unexpected(std::string("disk I/O error"));
+    auto it = entries.find(rec.id);
+    if (it != entries.end())
+      return BeginResult{it->second.finished ? BeginState::Finished : BeginState::InFlight, it->second.payload};
+    if (entries.size() >= max_records) return BeginResult{BeginState::Full, ""};
+    entries[rec.id] = Entry{rec, false, false, "", {}};
+    return BeginResult{BeginState::New, ""};
+  }
+  void add_waiter(const std::string& id, const Route& route) override { entries[id].waiters.push_back(route); }
+  Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload) override {
+    if (fail_writes) return unexpected(std::string("disk I/O error"));
+    auto& e = entries[id];
+    e.finished = true;
+    e.payload = payload;
+    return std::move(e.waiters);
+  }
+  void acknowledge(const std::string& id) override { entries[id].acknowledged = true; }
+  std::vector<JournalRecord> unfinished() override {
+    std::vector<JournalRecord> out;
+    for (const auto& [id, e] : entries)
+      if (!e.finished) out.push_back(e.rec);
+    return out;
+  }
+  std::vector<PendingResult> unacknowledged(std::int64_t) override {
+    std::vector<PendingResult> out;
+    for (const auto& [id, e] : entries)
+      if (e.finished && !e.acknowledged) out.push_back({id, e.rec.route, e.payload});
+    return out;
+  }
+};
+
+class FakeTelemetry final : public Telemetry {
+ public:
+  int received_count = 0, started_count = 0, succeeded = 0, failed = 0, rejected = 0;
+  std::string last_error;
+  void received() override { ++received_count; }
+  void started() override { ++started_count; }
+  void finished(CommandOutcome o, bool, std::string_view error) override {
+    (o == CommandOutcome::Succeeded ? succeeded : o == CommandOutcome::Failed ? failed : rejected)++;
+    if (!error.empty()) last_error = std::string(error);
   }
 };
 

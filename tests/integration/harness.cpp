@@ -207,13 +207,13 @@ Agent::Agent(const TempDir& dir, AgentOptions o, bool wait_ready) {
   const std::string creds = dir.file("credentials-" + tag + ".json");
   write_file(creds, std::string(R"({"access_key_id":")") + Emulator::kAccessKeyId + R"(","access_key_secret":")" +
                         Emulator::kAccessKeySecret + "\"}", 0600);
-  const std::string state = dir.file("state-" + tag);
+  const std::string state = o.state_dir.empty() ? dir.file("state-" + tag) : o.state_dir;
   config_path_ = dir.file("agent-" + tag + ".json");
   write_file(config_path_,
              R"({"gateway_id":")" + gateway_id() + R"(","mqtt":{"uri":")" + o.mqtt_uri +
                  R"(","version":)" + std::to_string(o.mqtt_version) + R"(,"keepalive_s":10},"cloud":{"endpoint":")" +
                  o.endpoint + R"(","ca_file":")" + (o.ca_file.empty() ? cert_dir() + "/ca.pem" : o.ca_file) +
-                 R"(","timeout_ms":3000},"credentials_file":")" + (o.credentials_in_env ? dir.file("none.json") : creds) +
+                 R"(","timeout_ms":3000,"retry":)" + o.retry_json + R"(},"credentials_file":")" + (o.credentials_in_env ? dir.file("none.json") : creds) +
                  R"(","state_dir":")" + state + "\"" + o.extra_config + "}",
              0644);
   std::map<std::string, std::string> env;

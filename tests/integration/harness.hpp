@@ -130,6 +130,9 @@ struct AgentOptions {
   std::string log_level = "info";
   bool credentials_in_env = false;
   std::string extra_config;  // raw JSON members appended to the top-level object
+  // cloud.retry: small waits keep tests short; the attempt bound is what tests count.
+  std::string retry_json = R"({"max_attempts":4,"backoff_base_ms":50,"backoff_max_ms":200,"deadline_ms":30000})";
+  std::string state_dir;  // default: a fresh directory per agent
 };
 
 class Agent {

@@ -1,4 +1,4 @@
-// The workflow through fake ports: one result per command, the retry rule, routing, duplicates.
+// The workflow through fake ports: one result per command, the journal, the retry rule, routing.
 #include "command_processor.hpp"
 
 #include <cjson/cJSON.h>
@@ -13,13 +13,8 @@
 namespace swas {
 namespace {
 
-using fakes::FakeClock;
-using fakes::FakeEntropy;
-using fakes::FakeLogger;
-using fakes::FakePublisher;
-using fakes::FakeTransport;
+using namespace fakes;
 
-// Parses a published result for assertions.
 struct Json {
   explicit Json(const std::string& s) : root(cJSON_Parse(s.c_str()), &cJSON_Delete) {}
   std::string str(const char* a, const char* b = nullptr) const {
@@ -38,17 +33,33 @@ struct Json {
 const char* kCommand =
     R"({"id":"c-1","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou","ClientToken":"tok-1"})";
 
+HttpResponse http(int status, std::string body, std::vector<Header> headers = {}) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
 class ProcessorTest : public ::testing::Test {
  protected:
-  ProcessorTest() { settings.command_topic = "swas/gw-001/commands"; settings.gateway_id = "gw-001"; }
+  ProcessorTest() {
+    settings.command_topic = "swas/gw-001/commands";
+    settings.gateway_id = "gw-001";
+  }
   CommandProcessor& make(std::optional<Credentials> creds = Credentials("AKID", "SECRET", "")) {
-    processor = std::make_unique<CommandProcessor>(settings, std::move(creds), clock, entropy, transport,
-                                                   publisher, logger);
+    processor = std::make_unique<CommandProcessor>(settings, std::move(creds), clock, entropy, journal, publisher,
+                                                   telemetry, logger);
     return *processor;
   }
-  void send(const std::string& payload, const std::string& response_topic = "",
-            const std::string& correlation = "") {
-    processor->handle(IncomingMessage{"swas/gw-001/commands", payload, response_topic, correlation});
+  IncomingMessage message(const std::string& payload, const std::string& response_topic = "",
+                          const std::string& correlation = "") {
+    return IncomingMessage{"swas/gw-001/commands", payload, response_topic, correlation, clock.now_ms, std::nullopt};
+  }
+  // Intake and, when accepted, execution: what the agent does for one message.
+  void send(const std::string& payload, const std::string& response_topic = "", const std::string& correlation = "") {
+    if (auto item = processor->intake(message(payload, response_topic, correlation)))
+      processor->execute(*item, transport);
   }
   Json last() const { return Json(publisher.published.back().payload); }
 
@@ -57,19 +68,28 @@ class ProcessorTest : public ::testing::Test {
   FakeEntropy entropy;
   FakeTransport transport;
   FakePublisher publisher;
+  FakeJournal journal;
+  FakeTelemetry telemetry;
   FakeLogger logger;
   std::unique_ptr<CommandProcessor> processor;
 };
 
-TEST_F(ProcessorTest, SuccessPublishesTheRequestIdOnTheCommandTopic) {
+TEST_F(ProcessorTest, SuccessIsJournaledThenPublishedOnTheCommandTopic) {
   make();
   transport.reply(200, R"({"RequestId":"REQ-1"})");
   send(kCommand);
   ASSERT_EQ(publisher.published.size(), 1u);
   EXPECT_EQ(publisher.published[0].topic, "swas/gw-001/commands");
+  EXPECT_EQ(publisher.published[0].journal_id, "c-1");
   EXPECT_EQ(publisher.published[0].payload,
             R"({"type":"result","id":"c-1","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou",)"
             R"("ClientToken":"tok-1","ok":true,"RequestId":"REQ-1"})");
+  ASSERT_TRUE(journal.entries.count("c-1"));
+  EXPECT_TRUE(journal.entries["c-1"].finished);
+  EXPECT_EQ(journal.entries["c-1"].rec.client_token, "tok-1");
+  EXPECT_EQ(journal.entries["c-1"].payload, publisher.published[0].payload);
+  EXPECT_EQ(telemetry.succeeded, 1);
+  EXPECT_EQ(telemetry.received_count, 1);
 }
 
 TEST_F(ProcessorTest, RequestGoesToTheRegionEndpointSignedWithTheCredentials) {
@@ -88,7 +108,6 @@ TEST_F(ProcessorTest, RequestGoesToTheRegionEndpointSignedWithTheCredentials) {
   EXPECT_EQ(*find_header(s.request.headers, "x-acs-date"), "2023-11-14T22:13:20Z");
   EXPECT_EQ(*find_header(s.request.headers, "x-acs-security-token"), "STS-TOKEN");
   EXPECT_EQ(s.request.body, "");
-  // Verify the Authorization independently of the builder: re-sign what was sent.
   std::vector<Header> signed_headers;
   for (const auto& h : s.request.headers)
     if (is_signed_header_name(h.name)) signed_headers.push_back(h);
@@ -109,12 +128,12 @@ TEST_F(ProcessorTest, EndpointOverrideSetsHostAndPort) {
   EXPECT_EQ(*find_header(transport.sent[0].request.headers, "host"), "localhost:8443");
 }
 
-TEST_F(ProcessorTest, CloudErrorIsKeptVerbatim) {
+TEST_F(ProcessorTest, CloudErrorIsKeptVerbatimAndNotRetried) {
   make();
   transport.reply(403, R"({"RequestId":"R-403","HostId":"swas.cn-hangzhou.aliyuncs.com","Code":"IncorrectInstanceStatus",)"
                        R"("Message":"The state of the current instance does not support this operation.","Recommend":"https://x"})");
   send(kCommand);
-  ASSERT_EQ(transport.sent.size(), 1u);  // 4xx is never retried
+  ASSERT_EQ(transport.sent.size(), 1u);
   const Json r = last();
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.str("error", "source"), "cloud");
@@ -123,7 +142,7 @@ TEST_F(ProcessorTest, CloudErrorIsKeptVerbatim) {
   EXPECT_EQ(r.str("error", "Message"), "The state of the current instance does not support this operation.");
   EXPECT_EQ(r.str("error", "RequestId"), "R-403");
   EXPECT_EQ(r.str("error", "HostId"), "swas.cn-hangzhou.aliyuncs.com");
-  EXPECT_EQ(r.str("ClientToken"), "tok-1");
+  EXPECT_EQ(telemetry.failed, 1);
 }
 
 TEST_F(ProcessorTest, RetriesServerErrorsWithFreshNonceAndDateButTheSameToken) {
@@ -144,13 +163,12 @@ TEST_F(ProcessorTest, RetriesServerErrorsWithFreshNonceAndDateButTheSameToken) {
   EXPECT_EQ(nonces.size(), 3u);
   EXPECT_NE(*find_header(transport.sent[0].request.headers, "x-acs-date"),
             *find_header(transport.sent[2].request.headers, "x-acs-date"));
-  EXPECT_TRUE(last().ok());
   EXPECT_EQ(last().str("RequestId"), "R3");
   EXPECT_EQ(publisher.published.size(), 1u);
 }
 
 TEST_F(ProcessorTest, BackoffIsBoundedByTheCap) {
-  settings.retry = RetryPolicy{6, 100, 400};
+  settings.retry = RetryPolicy{6, 100, 400, 600000};
   make();
   for (int i = 0; i < 6; ++i) transport.fail(TransportFailure::Timeout, "read timed out");
   send(kCommand);
@@ -160,7 +178,70 @@ TEST_F(ProcessorTest, BackoffIsBoundedByTheCap) {
   for (std::size_t i = 0; i < clock.sleeps.size(); ++i) EXPECT_LE(clock.sleeps[i], caps[i]) << i;
 }
 
+TEST_F(ProcessorTest, TheDeadlineEndsRetriesBeforeTheAttemptBound) {
+  settings.retry = RetryPolicy{100, 1000, 1000, 5000};
+  make();
+  transport.clock = &clock;
+  transport.ms_per_call = 2000;  // each attempt takes 2 s, the deadline is 5 s
+  for (int i = 0; i < 100; ++i) transport.fail(TransportFailure::Timeout, "read timed out");
+  send(kCommand);
+  EXPECT_LE(transport.sent.size(), 3u);
+  EXPECT_EQ(last().str("error", "Code"), "CloudUnreachable");
+}
+
+TEST_F(ProcessorTest, ThrottlingIsRetriedAfterTheCloudsDelay) {
+  make();
+  transport.script.emplace_back(http(400, R"({"RequestId":"R","Code":"Throttling.User","Message":"slow down"})",
+                                     {{"x-acs-retry-after", "1500"}}));
+  transport.reply(200, R"({"RequestId":"R2"})");
+  send(kCommand);
+  ASSERT_EQ(clock.sleeps.size(), 1u);
+  EXPECT_GE(clock.sleeps[0], 1500u);
+  EXPECT_TRUE(last().ok());
+}
+
+TEST_F(ProcessorTest, ExpiredTimestampCorrectsTheClockOnceAndSucceeds) {
+  make();
+  clock.now_ms = 1700000000000 - 20 * 60 * 1000;  // gateway 20 minutes behind the cloud
+  transport.script.emplace_back(http(400, R"({"RequestId":"R","Code":"InvalidTimeStamp.Expired","Message":"expired"})",
+                                     {{"Date", "Tue, 14 Nov 2023 22:13:20 GMT"}}));
+  transport.reply(200, R"({"RequestId":"R2"})");
+  send(kCommand);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(*find_header(transport.sent[0].request.headers, "x-acs-date"), "2023-11-14T21:53:20Z");
+  EXPECT_EQ(*find_header(transport.sent[1].request.headers, "x-acs-date"), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(clock.offset, 20 * 60 * 1000);
+  EXPECT_TRUE(last().ok());
+  EXPECT_NE(logger.all().find("1200 s behind"), std::string::npos) << logger.all();
+  // From then on the offset is used with no failed attempt first.
+  transport.reply(200, R"({"RequestId":"R3"})");
+  send(R"({"id":"c-2","action":"StopInstance","InstanceId":"i-2","RegionId":"cn-hangzhou"})");
+  EXPECT_EQ(*find_header(transport.sent[2].request.headers, "x-acs-date"), "2023-11-14T22:13:20Z");
+}
+
+TEST_F(ProcessorTest, ExpiredTimestampIsRetriedOnlyOnce) {
+  make();
+  for (int i = 0; i < 3; ++i)
+    transport.script.emplace_back(http(400, R"({"RequestId":"R","Code":"InvalidTimeStamp.Expired","Message":"expired"})",
+                                       {{"Date", "Tue, 14 Nov 2023 22:13:20 GMT"}}));
+  send(kCommand);
+  EXPECT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(last().str("error", "Code"), "InvalidTimeStamp.Expired");
+}
+
+TEST_F(ProcessorTest, NonceUsedIsRetriedOnceWithANewNonce) {
+  make();
+  transport.reply(400, R"({"RequestId":"R","Code":"SignatureNonceUsed","Message":"used"})");
+  transport.reply(400, R"({"RequestId":"R","Code":"SignatureNonceUsed","Message":"used"})");
+  send(kCommand);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_NE(*find_header(transport.sent[0].request.headers, "x-acs-signature-nonce"),
+            *find_header(transport.sent[1].request.headers, "x-acs-signature-nonce"));
+  EXPECT_EQ(last().str("error", "Code"), "SignatureNonceUsed");
+}
+
 TEST_F(ProcessorTest, NetworkFailureAfterAllAttemptsIsCloudUnreachableSayingWhich) {
+  settings.retry.max_attempts = 4;
   make();
   for (int i = 0; i < 4; ++i) transport.fail(TransportFailure::Tls, "the certificate of localhost was refused: expired");
   send(kCommand);
@@ -169,25 +250,19 @@ TEST_F(ProcessorTest, NetworkFailureAfterAllAttemptsIsCloudUnreachableSayingWhic
   EXPECT_EQ(r.str("error", "source"), "agent");
   EXPECT_EQ(r.str("error", "Code"), "CloudUnreachable");
   EXPECT_NE(r.str("error", "Message").find("TLS failed"), std::string::npos);
-  EXPECT_NE(r.str("error", "Message").find("expired"), std::string::npos);
+  EXPECT_NE(r.str("error", "Message").find("after 4 attempts"), std::string::npos);
 }
 
-TEST_F(ProcessorTest, PersistentServerErrorEndsWithTheCloudsLastAnswer) {
-  make();
-  for (int i = 0; i < 4; ++i) transport.reply(500, R"({"RequestId":"R","Code":"InternalError","Message":"m"})");
-  send(kCommand);
-  EXPECT_EQ(transport.sent.size(), 4u);
-  EXPECT_EQ(last().str("error", "Code"), "InternalError");
-  EXPECT_EQ(last().num("error", "HttpStatus"), 500);
-}
-
-TEST_F(ProcessorTest, ShutdownStopsRetrying) {
+TEST_F(ProcessorTest, ShutdownStopsRetryingAndLeavesTheCommandToResume) {
   make();
   clock.shutting_down = true;
   transport.fail(TransportFailure::Connect, "refused");
   send(kCommand);
   EXPECT_EQ(transport.sent.size(), 1u);
-  EXPECT_EQ(last().str("error", "Code"), "CloudUnreachable");
+  EXPECT_TRUE(publisher.published.empty());
+  EXPECT_FALSE(journal.entries["c-1"].finished);
+  make();
+  EXPECT_EQ(processor->recover().size(), 1u);
 }
 
 TEST_F(ProcessorTest, UnreadableCloudAnswerIsAnAgentErrorWithTheStatus) {
@@ -205,9 +280,10 @@ TEST_F(ProcessorTest, InvalidCommandsGetOneErrorAndNothingIsSent) {
   EXPECT_TRUE(transport.sent.empty());
   ASSERT_EQ(publisher.published.size(), 2u);
   EXPECT_TRUE(Json(publisher.published[0].payload).id_is_null());
-  EXPECT_EQ(Json(publisher.published[0].payload).str("error", "Code"), "InvalidCommand");
   EXPECT_EQ(publisher.published[1].payload,
             R"({"type":"result","id":"c-2","ok":false,"error":{"source":"agent","Code":"MissingParameter","Message":"InstanceId is required"}})");
+  EXPECT_TRUE(journal.entries["c-2"].finished);  // a resend of c-2 gets the same answer
+  EXPECT_EQ(telemetry.rejected, 2);
 }
 
 TEST_F(ProcessorTest, NonCommandsAreIgnoredSilently) {
@@ -215,10 +291,11 @@ TEST_F(ProcessorTest, NonCommandsAreIgnoredSilently) {
   send(R"({"type":"result","id":"c-1","ok":true})");
   send(R"({"type":"status","state":"online"})");
   EXPECT_TRUE(publisher.published.empty());
-  EXPECT_TRUE(transport.sent.empty());
+  EXPECT_TRUE(journal.entries.empty());
+  EXPECT_EQ(telemetry.received_count, 0);
 }
 
-TEST_F(ProcessorTest, DuplicateIdGetsTheSameResultWithoutASecondCall) {
+TEST_F(ProcessorTest, FinishedDuplicateGetsTheSameResultWithoutASecondCall) {
   make();
   transport.reply(200, R"({"RequestId":"REQ-1"})");
   send(kCommand);
@@ -230,14 +307,32 @@ TEST_F(ProcessorTest, DuplicateIdGetsTheSameResultWithoutASecondCall) {
   EXPECT_EQ(publisher.published[1].correlation_data, "corr-2");
 }
 
-TEST_F(ProcessorTest, TransientFailuresAreNotRememberedSoAResendTriesAgain) {
+TEST_F(ProcessorTest, DuplicateOfACommandInFlightIsAnsweredWhenItFinishes) {
   make();
-  for (int i = 0; i < 4; ++i) transport.fail(TransportFailure::Connect, "refused");
+  auto item = processor->intake(message(kCommand));
+  ASSERT_TRUE(item.has_value());
+  EXPECT_FALSE(processor->intake(message(kCommand, "reply/dup", "c2")).has_value());
+  EXPECT_TRUE(publisher.published.empty());
+  transport.reply(200, R"({"RequestId":"REQ-1"})");
+  processor->execute(*item, transport);
+  ASSERT_EQ(publisher.published.size(), 2u);
+  EXPECT_EQ(publisher.published[1].topic, "reply/dup");
+  EXPECT_EQ(publisher.published[0].payload, publisher.published[1].payload);
+  EXPECT_EQ(transport.sent.size(), 1u);
+}
+
+TEST_F(ProcessorTest, FullOrBrokenJournalAnswersBusyAndRunsNothing) {
+  make();
+  journal.max_records = 0;
   send(kCommand);
-  transport.reply(200, R"({"RequestId":"REQ-2"})");
-  send(kCommand);
-  EXPECT_EQ(transport.sent.size(), 5u);
-  EXPECT_TRUE(last().ok());
+  EXPECT_EQ(last().str("error", "Code"), "Busy");
+  EXPECT_NE(last().str("error", "Message").find("journal is full"), std::string::npos);
+  journal.max_records = 10;
+  journal.fail_writes = true;
+  send(R"({"id":"c-9","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou"})");
+  EXPECT_EQ(last().str("error", "Code"), "Busy");
+  EXPECT_NE(last().str("error", "Message").find("disk I/O error"), std::string::npos);
+  EXPECT_TRUE(transport.sent.empty());
 }
 
 TEST_F(ProcessorTest, ResponseTopicAndCorrelationDataAreHonoured) {
@@ -256,14 +351,86 @@ TEST_F(ProcessorTest, NoCredentialsMeansCredentialsMissingAndNoCall) {
   EXPECT_EQ(last().str("error", "Code"), "CredentialsMissing");
 }
 
+TEST_F(ProcessorTest, ExpiredCommandsAreAnsweredAndNeverExecuted) {
+  make();
+  send(R"({"id":"old","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou","expiresAt":"2023-11-14T22:00:00Z"})");
+  EXPECT_EQ(last().str("error", "Code"), "CommandExpired");
+  // MQTT 5 Message Expiry: 5 s left when received, run 10 s later.
+  auto msg = message(R"({"id":"mq","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou"})");
+  msg.message_expiry_s = 5;
+  auto item = processor->intake(msg);
+  ASSERT_TRUE(item.has_value());
+  clock.now_ms += 10000;
+  processor->execute(*item, transport);
+  EXPECT_EQ(last().str("error", "Code"), "CommandExpired");
+  EXPECT_TRUE(transport.sent.empty());
+  EXPECT_EQ(telemetry.rejected, 2);
+  // Not yet expired: it runs.
+  transport.reply(200, R"({"RequestId":"R"})");
+  send(R"({"id":"fresh","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou","expiresAt":"2099-01-01T00:00:00Z"})");
+  EXPECT_TRUE(last().ok());
+}
+
+// Crash points: the journal survives, the processor is built anew, recover() runs.
+TEST_F(ProcessorTest, CrashAfterAcceptanceResumesWithTheSameToken) {
+  make();
+  auto item = processor->intake(message(R"({"id":"k1","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou"})"));
+  ASSERT_TRUE(item.has_value());
+  const std::string token = item->command.client_token;
+  make();  // "restart"
+  auto resumed = processor->recover();
+  ASSERT_EQ(resumed.size(), 1u);
+  EXPECT_TRUE(resumed[0].resumed);
+  EXPECT_EQ(resumed[0].command.client_token, token);
+  transport.reply(200, R"({"RequestId":"R"})");
+  processor->execute(resumed[0], transport);
+  EXPECT_NE(transport.sent[0].request.target.find("ClientToken=" + token), std::string::npos);
+  EXPECT_TRUE(last().ok());
+  EXPECT_TRUE(processor->recover().empty());
+}
+
+TEST_F(ProcessorTest, CrashAfterTheCloudCallRepeatsItWithTheSameToken) {
+  make();
+  auto item = processor->intake(message(kCommand));
+  transport.reply(200, R"({"RequestId":"R"})");
+  // The call reached the cloud, then the process died before the journal recorded the result.
+  ASSERT_TRUE(transport.round_trip(Endpoint{}, HttpRequest{}).has_value());
+  make();
+  auto resumed = processor->recover();
+  ASSERT_EQ(resumed.size(), 1u);
+  transport.reply(200, R"({"RequestId":"R"})");  // the cloud answers the same token the same way
+  processor->execute(resumed[0], transport);
+  EXPECT_NE(transport.sent[1].request.target.find("ClientToken=tok-1"), std::string::npos);
+  EXPECT_TRUE(last().ok());
+}
+
+TEST_F(ProcessorTest, CrashBeforeTheBrokerAckRepublishesTheRecordedResult) {
+  make();
+  transport.reply(200, R"({"RequestId":"R"})");
+  send(kCommand);
+  const std::string payload = publisher.published[0].payload;
+  publisher.published.clear();
+  make();  // the PUBACK never came
+  EXPECT_TRUE(processor->recover().empty());
+  EXPECT_EQ(processor->republish_unacknowledged(clock.now_ms + 1), 1u);
+  ASSERT_EQ(publisher.published.size(), 1u);
+  EXPECT_EQ(publisher.published[0].payload, payload);
+  EXPECT_EQ(publisher.published[0].journal_id, "c-1");
+  journal.acknowledge("c-1");
+  publisher.published.clear();
+  EXPECT_EQ(processor->republish_unacknowledged(clock.now_ms + 1), 0u);
+  EXPECT_TRUE(transport.sent.size() == 1u);
+}
+
 TEST(BusyAnswer, NamesTheCommandAndIgnoresNonCommands) {
-  const IncomingMessage msg{"t", kCommand, "", ""};
-  auto busy = busy_answer(msg, "gw-001", "swas/gw-001/commands");
+  const IncomingMessage msg{"t", kCommand, "", "", 0, std::nullopt};
+  auto busy = busy_answer(msg, "gw-001", "swas/gw-001/commands", "the queue is full");
   ASSERT_TRUE(busy.has_value());
   EXPECT_EQ(Json(busy->payload).str("error", "Code"), "Busy");
   EXPECT_EQ(Json(busy->payload).str("id"), "c-1");
-  EXPECT_FALSE(busy_answer(IncomingMessage{"t", R"({"type":"result","id":"x"})", "", ""}, "gw", "t").has_value());
-  auto invalid = busy_answer(IncomingMessage{"t", "nope", "", ""}, "gw", "t");
+  EXPECT_FALSE(busy_answer(IncomingMessage{"t", R"({"type":"result","id":"x"})", "", "", 0, std::nullopt}, "gw", "t", "x")
+                   .has_value());
+  auto invalid = busy_answer(IncomingMessage{"t", "nope", "", "", 0, std::nullopt}, "gw", "t", "x");
   ASSERT_TRUE(invalid.has_value());
   EXPECT_EQ(Json(invalid->payload).str("error", "Code"), "InvalidCommand");
 }

@@ -118,3 +118,39 @@ TEST(Endpoint, Forms) {
 
 }  // namespace
 }  // namespace swas
+
+namespace swas {
+namespace {
+
+TEST(Config, ReliabilitySectionsHaveDefaultsAndRanges) {
+  auto c = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"}})");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->cloud.retry.max_attempts, 8);
+  EXPECT_EQ(c->cloud.retry.deadline_ms, 120000u);
+  EXPECT_EQ(c->commands.queue_depth, 64u);
+  EXPECT_EQ(c->commands.max_in_flight, 4u);
+  EXPECT_EQ(c->journal.durability, Durability::Full);
+  EXPECT_EQ(c->journal.retention_s, 86400u);
+  EXPECT_EQ(c->journal.max_records, 10000u);
+  EXPECT_EQ(c->mqtt.session_expiry_s, 86400u);
+  EXPECT_EQ(c->mqtt.status_topic, "swas/g/status");
+  EXPECT_EQ(c->mqtt.status_interval_s, 60u);
+  c = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"},"cloud":{"retry":{"max_attempts":3,"deadline_ms":5000}},
+                       "commands":{"queue_depth":8,"max_in_flight":2},"journal":{"durability":"process"}})");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_EQ(c->cloud.retry.max_attempts, 3);
+  EXPECT_EQ(c->commands.max_in_flight, 2u);
+  EXPECT_EQ(c->journal.durability, Durability::Process);
+  auto e = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"},"journal":{"durability":"eventually"}})");
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().key, "journal.durability");
+  e = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"},"commands":{"max_in_flight":0}})");
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().key, "commands.max_in_flight");
+  e = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"},"cloud":{"retry":{"tries":3}}})");
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().key, "cloud.retry.tries");
+}
+
+}  // namespace
+}  // namespace swas

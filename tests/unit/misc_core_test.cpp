@@ -3,7 +3,6 @@
 
 #include "cloud_response.hpp"
 #include "credentials.hpp"
-#include "result_cache.hpp"
 #include "result_message.hpp"
 #include "time_format.hpp"
 
@@ -56,14 +55,14 @@ TEST(CloudResponse, RetryableStatuses) {
 }
 
 TEST(ResultMessage, EscapesEveryString) {
-  StopCommand cmd{"id\"1", "StopInstance", "i\\1", "r", "t", false};
+  StopCommand cmd{"id\"1", "StopInstance", "i\\1", "r", "t", false, std::nullopt};
   const std::string s = encode_success(cmd, "R\n");
   EXPECT_EQ(s, R"({"type":"result","id":"id\"1","action":"StopInstance","InstanceId":"i\\1","RegionId":"r","ClientToken":"t","ok":true,"RequestId":"R\n"})");
 }
 
 TEST(ResultMessage, CloudErrorFormMatchesTheContract) {
   StopCommand cmd{"c-20261126-0001", "StopInstance", "ace0706b2ac4454d984295a94213****", "cn-hangzhou",
-                  "123e4567-e89b-12d3-a456-426655440000", false};
+                  "123e4567-e89b-12d3-a456-426655440000", false, std::nullopt};
   CloudError e{403, "IncorrectInstanceStatus", "The state of the current instance does not support this operation.",
                "20758A-585D-4A41-A9B2-28DA8F4F534F", "", ""};
   EXPECT_EQ(encode_cloud_error(cmd, e),
@@ -88,21 +87,6 @@ TEST(TimeFormat, KnownInstants) {
   EXPECT_EQ(format_http_date(1698315752), "Thu, 26 Oct 2023 10:22:32 GMT");
   EXPECT_EQ(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
   EXPECT_EQ(format_http_date(-86400), "Wed, 31 Dec 1969 00:00:00 GMT");
-}
-
-TEST(ResultCache, EvictsTheLeastRecentlyUsedAtCapacity) {
-  ResultCache cache(2);
-  cache.put("a", "A");
-  cache.put("b", "B");
-  ASSERT_NE(cache.find("a"), nullptr);  // a is now the most recent
-  cache.put("c", "C");
-  EXPECT_EQ(cache.size(), 2u);
-  EXPECT_EQ(cache.find("b"), nullptr);
-  EXPECT_EQ(*cache.find("a"), "A");
-  EXPECT_EQ(*cache.find("c"), "C");
-  cache.put("a", "A2");
-  EXPECT_EQ(*cache.find("a"), "A2");
-  EXPECT_EQ(cache.size(), 2u);
 }
 
 TEST(Credentials, ParsesAndNeverEchoesValues) {

@@ -1,0 +1,170 @@
+// Wiring: Paho thread -> intake -> bounded queue -> N workers (one HTTPS client each) -> results.
+#include "agent_runtime.hpp"
+
+#include <signal.h>
+
+#include <atomic>
+#include <ctime>
+#include <thread>
+#include <vector>
+
+#include "command_processor.hpp"
+#include "ctr_drbg_entropy.hpp"
+#include "mbedtls_https_client.hpp"
+#include "paho_message_bus.hpp"
+#include "sqlite_journal.hpp"
+#include "status_reporter.hpp"
+#include "system_clock.hpp"
+#include "time_format.hpp"
+#include "work_queue.hpp"
+
+namespace swas {
+namespace {
+
+constexpr std::uint32_t kConnectTimeoutMs = 10000;
+constexpr std::uint32_t kDisconnectTimeoutMs = 5000;
+
+SqliteJournalOptions journal_options(const Config& cfg) {
+  return SqliteJournalOptions{cfg.state_dir + "/journal.sqlite3", cfg.journal.durability, cfg.journal.retention_s,
+                              cfg.journal.max_records};
+}
+
+HttpsClientOptions https_options(const Config& cfg) {
+  return HttpsClientOptions{cfg.cloud.ca_file, cfg.cloud.timeout_ms, 64 * 1024};
+}
+
+// Waits up to `ms` (forever when negative) for SIGTERM/SIGINT; true when one arrived.
+bool wait_for_stop_signal(Logger& log, long ms) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    int sig = 0;
+    if (ms < 0) {
+      if (sigwait(&set, &sig) != 0) continue;
+    } else {
+      timespec ts{ms / 1000, (ms % 1000) * 1000000L};
+      sig = sigtimedwait(&set, nullptr, &ts);
+      if (sig < 0) return false;
+    }
+    if (sig == SIGHUP) {
+      log.write(LogLevel::Warn, "SIGHUP: reloading is not supported; restart the agent to apply changes");
+      continue;
+    }
+    log.write(LogLevel::Info, std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
+    return true;
+  }
+}
+
+}  // namespace
+
+Expected<bool, std::string> check_runtime_resources(const AgentSetup& setup) {
+  auto tls = TlsClientContext::create(https_options(setup.config));
+  if (!tls) return unexpected("cloud.ca_file " + tls.error());
+  SystemClock clock;
+  auto journal = SqliteJournal::open(journal_options(setup.config), clock);
+  if (!journal) return unexpected(journal.error());
+  return true;
+}
+
+int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
+  const Config cfg = setup.config;
+  SystemClock clock;
+  auto tls = TlsClientContext::create(https_options(cfg));
+  auto entropy = CtrDrbgEntropy::create("swas-agent workflow");
+  auto journal = SqliteJournal::open(journal_options(cfg), clock);
+  if (!tls || !entropy || !journal) {
+    log.write(LogLevel::Error, !tls ? "cloud.ca_file " + tls.error() : !entropy ? entropy.error() : journal.error());
+    return 2;
+  }
+  const std::string started_at = format_iso8601_utc(clock.now_unix_ms() / 1000);
+  StatusSnapshot offline{cfg.gateway_id, options.version, started_at, false, 0, 0, 0, 0, 0, ""};
+  PahoMessageBus bus(MessageBusOptions{cfg.mqtt, setup.mqtt_password, 1000, cfg.mqtt.status_topic, encode_status(offline)},
+                     clock, log);
+  wipe(setup.mqtt_password);
+  StatusReporter status(cfg.gateway_id, options.version, started_at, cfg.mqtt.status_topic, bus);
+
+  ProcessorSettings settings{cfg.gateway_id, cfg.mqtt.command_topic, cfg.cloud.endpoint,
+                             RetryPolicy{cfg.cloud.retry.max_attempts, cfg.cloud.retry.backoff_base_ms,
+                                         cfg.cloud.retry.backoff_max_ms, cfg.cloud.retry.deadline_ms}};
+  CommandProcessor processor(settings, std::move(setup.credentials), clock, **entropy, **journal, bus, status, log);
+
+  WorkQueue<ExecutionItem> queue(cfg.commands.queue_depth);
+  for (auto& item : processor.recover()) queue.force_push(std::move(item));
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> status_dirty{true};
+  std::vector<std::thread> workers;
+  for (std::size_t i = 0; i < cfg.commands.max_in_flight; ++i) {
+    workers.emplace_back([&, context = *tls] {
+      MbedTlsHttpsClient https(context);
+      while (auto item = queue.pop()) {
+        if (stopping) continue;  // left accepted in the journal: resumed at the next start
+        processor.execute(*item, https);
+        status_dirty = true;
+      }
+    });
+  }
+  bus.set_delivery_listener([&](const std::string& id) { (*journal)->acknowledge(id); });
+  bus.set_connected_hook([&] { status_dirty = true; });
+  auto on_message = [&](IncomingMessage&& msg) {
+    if (queue.size() >= queue.capacity()) {
+      if (auto busy = busy_answer(msg, cfg.gateway_id, cfg.mqtt.command_topic,
+                                  "the agent's command queue is full (" + std::to_string(queue.capacity()) + ")")) {
+        log.write(LogLevel::Warn, "command queue full: answering Busy");
+        bus.publish(*busy);
+      }
+      return;
+    }
+    if (auto item = processor.intake(msg)) queue.force_push(std::move(*item));
+    status_dirty = true;
+  };
+  // Maintenance: status when something changed (at most once a second) and every interval;
+  // journal upkeep and republishing unacknowledged results every 30 s.
+  std::thread maintenance([&] {
+    std::int64_t last_status = 0, last_upkeep = clock.now_unix_ms();
+    bool republished_at_start = false;
+    while (clock.sleep_ms(1000)) {
+      const std::int64_t now = clock.now_unix_ms();
+      if (status_dirty.exchange(false) || now - last_status >= std::int64_t{cfg.mqtt.status_interval_s} * 1000) {
+        status.publish(true);
+        last_status = now;
+      }
+      if (!republished_at_start || now - last_upkeep >= limits::kRepublishIntervalMs) {
+        (*journal)->maintain();
+        processor.republish_unacknowledged(republished_at_start ? now - limits::kRepublishIntervalMs : now);
+        republished_at_start = true;
+        last_upkeep = now;
+      }
+    }
+  });
+
+  bool stop = false;
+  for (long backoff_ms = 1000; !stop;) {
+    auto connected = bus.connect(on_message, kConnectTimeoutMs);
+    if (connected) break;
+    log.write(LogLevel::Warn, connected.error() + "; retrying in " + std::to_string(backoff_ms / 1000) + " s");
+    stop = wait_for_stop_signal(log, backoff_ms);
+    backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
+  }
+  if (!stop) {
+    log.write(LogLevel::Info, "swas-agent " + options.version + " running for gateway " + cfg.gateway_id);
+    wait_for_stop_signal(log, -1);
+  }
+  // Orderly stop: no new commands; attempts under way finish, no new retry waits start; what is
+  // left stays accepted in the journal and resumes at the next start; results go out; offline.
+  bus.stop_receiving(kDisconnectTimeoutMs);
+  stopping = true;
+  queue.close();
+  clock.shutdown();
+  for (auto& w : workers) w.join();
+  maintenance.join();
+  status.publish(false);
+  bus.disconnect(kDisconnectTimeoutMs);
+  (*journal)->maintain();
+  log.write(LogLevel::Info, "stopped");
+  return 0;
+}
+
+}  // namespace swas

@@ -1,0 +1,275 @@
+// SQLite journal. One connection; writers hand their work to whichever thread is committing
+// (leader/follower group commit), so N concurrent commands cost one fsync, not N.
+#include "sqlite_journal.hpp"
+
+namespace swas {
+namespace {
+
+enum State { kAccepted = 0, kFinished = 1, kAcknowledged = 2 };
+
+const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS commands ("
+    " id TEXT PRIMARY KEY, action TEXT NOT NULL, instance_id TEXT NOT NULL, region_id TEXT NOT NULL,"
+    " client_token TEXT NOT NULL, route_topic TEXT NOT NULL, route_correlation BLOB NOT NULL,"
+    " accepted_ms INTEGER NOT NULL, expires_at_ms INTEGER, state INTEGER NOT NULL,"
+    " result TEXT, finished_ms INTEGER);"
+    "CREATE INDEX IF NOT EXISTS commands_by_state ON commands(state, finished_ms);";
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt& text(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& blob(int i, const std::string& v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& i64(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& null(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  int step() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
+  std::string col_text(int i) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, i));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))) : std::string();
+  }
+  std::int64_t col_i64(int i) const { return sqlite3_column_int64(s_, i); }
+  bool col_null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+std::string exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) == SQLITE_OK) return "";
+  std::string out = err ? err : sqlite3_errmsg(db);
+  sqlite3_free(err);
+  return out;
+}
+
+JournalRecord read_record(const Stmt& s) {
+  JournalRecord r;
+  r.id = s.col_text(0);
+  r.action = s.col_text(1);
+  r.instance_id = s.col_text(2);
+  r.region_id = s.col_text(3);
+  r.client_token = s.col_text(4);
+  r.route = Route{s.col_text(5), s.col_text(6)};
+  r.accepted_ms = s.col_i64(7);
+  if (!s.col_null(8)) r.expires_at_ms = s.col_i64(8);
+  return r;
+}
+
+}  // namespace
+
+struct SqliteJournal::Op {
+  const std::function<std::string(sqlite3*)>* work;
+  std::string error;
+  bool done = false;
+};
+
+Expected<std::unique_ptr<SqliteJournal>, std::string> SqliteJournal::open(const SqliteJournalOptions& o, Clock& clock) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(o.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return unexpected("journal " + o.path + ": cannot open: " + why + " (is state_dir writable by the agent?)");
+  }
+  std::unique_ptr<SqliteJournal> j(new SqliteJournal(o, clock, db));
+  sqlite3_busy_timeout(db, 5000);
+  std::string err = exec(db, "PRAGMA journal_mode=WAL;");
+  if (err.empty())
+    err = exec(db, o.durability == Durability::Full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;");
+  if (err.empty()) {
+    Stmt check(db, "PRAGMA quick_check;");
+    if (check.step() != SQLITE_ROW || check.col_text(0) != "ok")
+      err = "integrity check failed: " + check.col_text(0);
+  }
+  if (err.empty()) err = exec(db, kSchema);
+  if (!err.empty())
+    return unexpected("journal " + o.path + ": " + err +
+                      " (if the file is corrupt, move it aside: the agent then starts with an empty journal and "
+                      "any command it had not finished is lost)");
+  Stmt count(db, "SELECT COUNT(*) FROM commands;");
+  if (count.step() == SQLITE_ROW) j->records_ = static_cast<std::size_t>(count.col_i64(0));
+  return j;
+}
+
+SqliteJournal::SqliteJournal(SqliteJournalOptions options, Clock& clock, sqlite3* db)
+    : options_(std::move(options)), clock_(clock), db_(db) {}
+
+SqliteJournal::~SqliteJournal() {
+  maintain();
+  sqlite3_close(db_);
+}
+
+std::string SqliteJournal::run_batch(std::vector<Op*>& batch, std::vector<std::string>& acks) {
+  std::string err = exec(db_, "BEGIN IMMEDIATE;");
+  if (!err.empty()) return err;
+  for (const auto& id : acks) {
+    Stmt s(db_, "UPDATE commands SET state=2 WHERE id=?1 AND state=1;");
+    s.text(1, id).step();
+  }
+  for (Op* op : batch) op->error = (*op->work)(db_);
+  err = exec(db_, "COMMIT;");
+  if (!err.empty()) exec(db_, "ROLLBACK;");
+  return err;
+}
+
+std::string SqliteJournal::submit(const std::function<std::string(sqlite3*)>& work) {
+  Op op{&work, "", false};
+  std::unique_lock<std::mutex> lock(mutex_);
+  pending_.push_back(&op);
+  while (!op.done) {
+    if (committing_) {
+      cv_.wait(lock);
+      continue;
+    }
+    committing_ = true;
+    std::vector<Op*> batch;
+    batch.swap(pending_);
+    std::vector<std::string> acks;
+    acks.swap(pending_acks_);
+    lock.unlock();
+    const std::string commit_error = run_batch(batch, acks);
+    lock.lock();
+    ++commits_;
+    for (Op* o : batch) {
+      if (!commit_error.empty()) o->error = "commit failed: " + commit_error;
+      o->done = true;
+    }
+    committing_ = false;
+    cv_.notify_all();
+  }
+  return op.error;
+}
+
+std::size_t SqliteJournal::purge(std::int64_t now_ms, bool to_make_room) {
+  const std::int64_t cutoff = now_ms - std::int64_t{options_.retention_s} * 1000;
+  Stmt old(db_, "DELETE FROM commands WHERE state=2 AND finished_ms < ?1;");
+  old.i64(1, cutoff).step();
+  auto removed = static_cast<std::size_t>(sqlite3_changes(db_));
+  if (to_make_room) {
+    // At the bound, acknowledged records go first, oldest first: they only serve duplicates.
+    Stmt room(db_, "DELETE FROM commands WHERE id IN (SELECT id FROM commands WHERE state=2 ORDER BY finished_ms LIMIT ?1);");
+    room.i64(1, static_cast<std::int64_t>(options_.max_records / 10 + 1)).step();
+    removed += static_cast<std::size_t>(sqlite3_changes(db_));
+  }
+  return removed;
+}
+
+Expected<BeginResult, std::string> SqliteJournal::begin(const JournalRecord& rec) {
+  BeginResult result;
+  const std::int64_t now = clock_.now_unix_ms();
+  const std::string err = submit([&](sqlite3* db) -> std::string {
+    Stmt find(db, "SELECT state, result FROM commands WHERE id=?1;");
+    if (find.text(1, rec.id).step() == SQLITE_ROW) {
+      result.state = find.col_i64(0) == kAccepted ? BeginState::InFlight : BeginState::Finished;
+      result.result_payload = find.col_text(1);
+      return "";
+    }
+    if (records_ >= options_.max_records) records_ -= purge(now, true);
+    if (records_ >= options_.max_records) {
+      result.state = BeginState::Full;
+      return "";
+    }
+    Stmt ins(db, "INSERT INTO commands(id, action, instance_id, region_id, client_token, route_topic,"
+                 " route_correlation, accepted_ms, expires_at_ms, state) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,0);");
+    ins.text(1, rec.id).text(2, rec.action).text(3, rec.instance_id).text(4, rec.region_id).text(5, rec.client_token);
+    ins.text(6, rec.route.topic).blob(7, rec.route.correlation_data).i64(8, rec.accepted_ms);
+    if (rec.expires_at_ms) ins.i64(9, *rec.expires_at_ms);
+    else ins.null(9);
+    if (ins.step() != SQLITE_DONE) return sqlite3_errmsg(db);
+    ++records_;
+    result.state = BeginState::New;
+    return "";
+  });
+  if (!err.empty()) return unexpected(err);
+  return result;
+}
+
+void SqliteJournal::add_waiter(const std::string& id, const Route& route) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& list = waiters_[id];
+  if (list.size() < 16) list.push_back(route);  // bounded: a flood of duplicates is not a memory leak
+}
+
+Expected<std::vector<Route>, std::string> SqliteJournal::finish(const std::string& id, const std::string& payload) {
+  const std::int64_t now = clock_.now_unix_ms();
+  const std::string err = submit([&](sqlite3* db) -> std::string {
+    Stmt up(db, "UPDATE commands SET state=1, result=?2, finished_ms=?3 WHERE id=?1;");
+    if (up.text(1, id).text(2, payload).i64(3, now).step() != SQLITE_DONE) return sqlite3_errmsg(db);
+    return "";
+  });
+  std::vector<Route> extra;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = waiters_.find(id);
+    if (it != waiters_.end()) {
+      extra = std::move(it->second);
+      waiters_.erase(it);
+    }
+  }
+  if (!err.empty()) return unexpected(err);
+  return extra;
+}
+
+void SqliteJournal::acknowledge(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (pending_acks_.size() < 100000) pending_acks_.push_back(id);
+}
+
+void SqliteJournal::maintain() {
+  const std::int64_t now = clock_.now_unix_ms();
+  submit([&](sqlite3*) -> std::string {
+    records_ -= purge(now, false);
+    return "";
+  });
+}
+
+std::vector<JournalRecord> SqliteJournal::unfinished() {
+  std::vector<JournalRecord> out;
+  submit([&](sqlite3* db) -> std::string {
+    Stmt s(db, "SELECT id, action, instance_id, region_id, client_token, route_topic, route_correlation,"
+               " accepted_ms, expires_at_ms FROM commands WHERE state=0 ORDER BY accepted_ms;");
+    while (s.step() == SQLITE_ROW) out.push_back(read_record(s));
+    return "";
+  });
+  return out;
+}
+
+std::vector<PendingResult> SqliteJournal::unacknowledged(std::int64_t before_ms) {
+  std::vector<PendingResult> out;
+  submit([&](sqlite3* db) -> std::string {
+    Stmt s(db, "SELECT id, route_topic, route_correlation, result FROM commands WHERE state=1 AND finished_ms < ?1"
+               " ORDER BY finished_ms LIMIT 1000;");
+    s.i64(1, before_ms);
+    while (s.step() == SQLITE_ROW) out.push_back(PendingResult{s.col_text(0), Route{s.col_text(1), s.col_text(2)}, s.col_text(3)});
+    return "";
+  });
+  return out;
+}
+
+std::uint64_t SqliteJournal::commits() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return commits_;
+}
+
+std::size_t SqliteJournal::record_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return records_;
+}
+
+}  // namespace swas
