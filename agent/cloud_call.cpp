@@ -102,7 +102,7 @@ void CommandProcessor::correct_clock(std::int64_t server_ms) {
   const std::int64_t offset = clock_.offset_ms() + delta;
   clock_.set_offset_ms(offset);
   log(LogLevel::Warn, "the cloud refused our time stamp: the gateway clock is " +
-                          std::to_string((offset < 0 ? -offset : offset) / 1000) +
+                          std::to_string(((offset < 0 ? -offset : offset) + 500) / 1000) +
                           " s " + (offset > 0 ? "behind" : "ahead of") +
                           " the cloud's; correcting x-acs-date by that offset from now on");
 }

@@ -41,6 +41,8 @@ inline constexpr std::size_t kDefaultJournalMaxRecords = 10000;
 inline constexpr std::uint32_t kDefaultJournalRetentionS = 24 * 3600;
 // How often unacknowledged results are published again.
 inline constexpr std::uint32_t kRepublishIntervalMs = 30000;
+// After a reconnect, results finished longer ago than this and still unacknowledged go out again.
+inline constexpr std::uint32_t kRepublishAfterReconnectMs = 3000;
 
 // Cloud timeout for each network step (connect, TLS handshake, each read), contract §2 default.
 inline constexpr std::uint32_t kDefaultCloudTimeoutMs = 10000;

@@ -95,6 +95,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   for (auto& item : processor.recover()) queue.force_push(std::move(item));
   std::atomic<bool> stopping{false};
   std::atomic<bool> status_dirty{true};
+  std::atomic<bool> reconnected{false};
   std::vector<std::thread> workers;
   for (std::size_t i = 0; i < cfg.commands.max_in_flight; ++i) {
     workers.emplace_back([&, context = *tls] {
@@ -107,7 +108,10 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
     });
   }
   bus.set_delivery_listener([&](const std::string& id) { (*journal)->acknowledge(id); });
-  bus.set_connected_hook([&] { status_dirty = true; });
+  bus.set_connected_hook([&] {
+    status_dirty = true;
+    reconnected = true;
+  });
   auto on_message = [&](IncomingMessage&& msg) {
     if (queue.size() >= queue.capacity()) {
       if (auto busy = busy_answer(msg, cfg.gateway_id, cfg.mqtt.command_topic,
@@ -136,6 +140,10 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
         processor.republish_unacknowledged(republished_at_start ? now - limits::kRepublishIntervalMs : now);
         republished_at_start = true;
         last_upkeep = now;
+      } else if (reconnected.exchange(false)) {
+        // After a reconnect, results the broker never acknowledged go out again (those newer
+        // than a few seconds are still being retried by the MQTT library itself).
+        processor.republish_unacknowledged(now - limits::kRepublishAfterReconnectMs);
       }
     }
   });
@@ -152,9 +160,9 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
     log.write(LogLevel::Info, "swas-agent " + options.version + " running for gateway " + cfg.gateway_id);
     wait_for_stop_signal(log, -1);
   }
-  // Orderly stop: no new commands; attempts under way finish, no new retry waits start; what is
-  // left stays accepted in the journal and resumes at the next start; results go out; offline.
-  bus.stop_receiving(kDisconnectTimeoutMs);
+  // Orderly stop: attempts under way finish, no new retry waits start; queued commands (and any
+  // that still arrive before the disconnect) stay accepted in the journal and resume at the next
+  // start. The subscription is kept: the persistent session holds new commands meanwhile.
   stopping = true;
   queue.close();
   clock.shutdown();

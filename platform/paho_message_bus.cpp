@@ -18,32 +18,38 @@ void log_line(Logger& logger, LogLevel level, const std::string& line) {
   if (logger.enabled(level)) logger.write(level, line);
 }
 
+// Built with setters on one object: in Paho C++ 1.2 a connect_options copied out of
+// connect_options_builder keeps pointers into the builder's properties, which dangle once the
+// builder is gone (the session expiry was silently dropped, and copies could crash).
 mqtt::connect_options build_connect_options(const MessageBusOptions& o) {
-  auto builder = mqtt::connect_options_builder()
-                     .mqtt_version(o.mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1)
-                     .keep_alive_interval(std::chrono::seconds(o.mqtt.keepalive_s))
-                     .connect_timeout(std::chrono::seconds(10))
-                     .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30));
+  mqtt::connect_options opts;
+  opts.set_mqtt_version(o.mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
+  opts.set_keep_alive_interval(o.mqtt.keepalive_s);
+  opts.set_connect_timeout(10);
+  opts.set_automatic_reconnect(1, 30);
   // A persistent session: commands published while the agent is away wait at the broker.
   if (o.mqtt.version == 5) {
-    builder.clean_start(false);
-    builder.properties({{mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(o.mqtt.session_expiry_s)}});
+    opts.set_clean_start(false);
+    opts.set_properties(mqtt::properties{
+        {mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(o.mqtt.session_expiry_s)}});
   } else {
-    builder.clean_session(false);
+    opts.set_clean_session(false);
   }
-  if (!o.will_topic.empty()) builder.will(mqtt::message(o.will_topic, o.will_payload, 1, true));
-  if (!o.mqtt.username.empty()) builder.user_name(o.mqtt.username);
-  if (!o.password.empty()) builder.password(o.password);
+  if (!o.will_topic.empty()) opts.set_will_message(mqtt::message(o.will_topic, o.will_payload, 1, true));
+  if (!o.mqtt.username.empty()) opts.set_user_name(o.mqtt.username);
+  if (!o.password.empty()) opts.set_password(o.password);
   if (o.mqtt.tls) {
-    auto ssl = mqtt::ssl_options_builder().enable_server_cert_auth(true).verify(true);
+    mqtt::ssl_options ssl;
+    ssl.set_enable_server_cert_auth(true);
+    ssl.set_verify(true);
     if (o.mqtt.tls_files) {
-      if (!o.mqtt.tls_files->ca_file.empty()) ssl.trust_store(o.mqtt.tls_files->ca_file);
-      if (!o.mqtt.tls_files->cert_file.empty()) ssl.key_store(o.mqtt.tls_files->cert_file);
-      if (!o.mqtt.tls_files->key_file.empty()) ssl.private_key(o.mqtt.tls_files->key_file);
+      if (!o.mqtt.tls_files->ca_file.empty()) ssl.set_trust_store(o.mqtt.tls_files->ca_file);
+      if (!o.mqtt.tls_files->cert_file.empty()) ssl.set_key_store(o.mqtt.tls_files->cert_file);
+      if (!o.mqtt.tls_files->key_file.empty()) ssl.set_private_key(o.mqtt.tls_files->key_file);
     }
-    builder.ssl(ssl.finalize());
+    opts.set_ssl(ssl);
   }
-  return builder.finalize();
+  return opts;
 }
 
 // Paho C never sets TCP_NODELAY and offers no socket hook, so small MQTT packets (a PUBACK then
@@ -162,6 +168,8 @@ Expected<bool, std::string> PahoMessageBus::connect(const Handler& handler, std:
     auto token = client_->connect(build_connect_options(options_));
     if (!token->wait_for(std::chrono::milliseconds(timeout_ms)))
       return unexpected("connecting to " + options_.mqtt.uri + " timed out");
+    log_line(logger_, LogLevel::Debug, std::string("broker session present: ") +
+                                           (token->get_connect_response().is_session_present() ? "yes" : "no"));
     return true;
   } catch (const mqtt::exception& e) {
     return unexpected("connecting to " + options_.mqtt.uri + " failed: " + e.get_message() +
@@ -176,15 +184,6 @@ void PahoMessageBus::disconnect(std::uint32_t timeout_ms) {
       client_->disconnect(static_cast<int>(timeout_ms))->wait_for(std::chrono::milliseconds(timeout_ms));
   } catch (const mqtt::exception& e) {
     log_line(logger_, LogLevel::Warn, std::string("disconnect: ") + e.what());
-  }
-}
-
-void PahoMessageBus::stop_receiving(std::uint32_t timeout_ms) {
-  try {
-    if (client_->is_connected())
-      client_->unsubscribe(options_.mqtt.command_topic)->wait_for(std::chrono::milliseconds(timeout_ms));
-  } catch (const mqtt::exception& e) {
-    log_line(logger_, LogLevel::Warn, std::string("unsubscribe: ") + e.what());
   }
 }
 

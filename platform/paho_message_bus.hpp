@@ -44,8 +44,6 @@ class PahoMessageBus final : public MessagePublisher {
   void set_delivery_listener(DeliveryListener listener) { delivery_listener_ = std::move(listener); }
   // Called (on Paho's thread, must not block) after every connect and reconnect.
   void set_connected_hook(std::function<void()> hook) { connected_hook_ = std::move(hook); }
-  // Stops deliveries of new commands (unsubscribes), waiting up to `timeout_ms`.
-  void stop_receiving(std::uint32_t timeout_ms);
   // Stops deliveries and disconnects, giving queued publications up to `timeout_ms`.
   void disconnect(std::uint32_t timeout_ms);
 

@@ -107,7 +107,11 @@ TEST(Lifecycle, SigtermWhileACommandIsInFlightStillAnswersIt) {
 TEST(Lifecycle, UntrustedCloudCertificateIsCloudUnreachableAndNothingIsSent) {
   TempDir dir;
   Mosquitto broker(dir);
-  Emulator emulator(dir, kOneInstance, EmulatorOptions{"untrusted.pem", "untrusted.key", "other-ca.pem", 300});
+  EmulatorOptions untrusted;
+  untrusted.cert = "untrusted.pem";
+  untrusted.key = "untrusted.key";
+  untrusted.ca = "other-ca.pem";
+  Emulator emulator(dir, kOneInstance, untrusted);
   Agent agent(dir, AgentOptions(broker.uri(), emulator.endpoint()));
   MqttProbe probe(broker.uri());
   probe.subscribe(Agent::command_topic());

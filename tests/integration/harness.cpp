@@ -132,14 +132,17 @@ const std::string& cert_dir() {
   return dir->path();
 }
 
-Mosquitto::Mosquitto(const TempDir& dir) : dir_(dir) { start(); }
+Mosquitto::Mosquitto(const TempDir& dir, bool persistent) : dir_(dir), persistent_(persistent) { start(); }
 
 void Mosquitto::start() {
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (port_ == 0 || attempt > 0) port_ = free_port();
     const std::string conf = dir_.file("mosquitto.conf");
+    const std::string persistence = persistent_ ? "persistence true\npersistence_location " + dir_.path() +
+                                                      "/\nautosave_interval 1\nautosave_on_changes true\n"
+                                                : "persistence false\n";
     write_file(conf, "listener " + std::to_string(port_) + " 127.0.0.1\nallow_anonymous true\n"
-                     "set_tcp_nodelay true\npersistence false\nmax_queued_messages 10000\n", 0644);
+                     "set_tcp_nodelay true\nmax_queued_messages 10000\n" + persistence, 0644);
     proc_ = std::make_unique<Process>(std::vector<std::string>{SWAS_MOSQUITTO, "-c", conf},
                                       dir_.file("mosquitto.log"));
     if (proc_->wait_for_log("running", 5s) && proc_->running()) return;
@@ -182,10 +185,11 @@ Emulator::Emulator(const TempDir& dir, const std::string& instances_json, Emulat
                          R"(","access_key_secret":")" + kAccessKeySecret + R"("}],"instances":)" +
                          instances_json + R"(,"stop_delay_ms":)" + std::to_string(opts.stop_delay_ms) + "}");
   const std::string port_file = config + ".port";
-  proc_ = std::make_unique<Process>(
-      std::vector<std::string>{SWAS_EMULATOR_BIN, "--config", config, "--cert", cert_dir() + "/" + opts.cert,
-                               "--key", cert_dir() + "/" + opts.key, "--port", "0", "--port-file", port_file},
-      config + ".log");
+  std::vector<std::string> argv{SWAS_EMULATOR_BIN, "--config", config, "--cert", cert_dir() + "/" + opts.cert,
+                                "--key", cert_dir() + "/" + opts.key, "--port", std::to_string(opts.port),
+                                "--port-file", port_file};
+  argv.insert(argv.end(), opts.extra_args.begin(), opts.extra_args.end());
+  proc_ = std::make_unique<Process>(argv, config + ".log");
   if (!proc_->wait_for_log("listening on", 10s)) throw std::runtime_error("emulator did not start: " + proc_->log());
   port_ = std::atoi(read_file(port_file).c_str());
 }
@@ -216,19 +220,29 @@ Agent::Agent(const TempDir& dir, AgentOptions o, bool wait_ready) {
                  R"(","timeout_ms":3000,"retry":)" + o.retry_json + R"(},"credentials_file":")" + (o.credentials_in_env ? dir.file("none.json") : creds) +
                  R"(","state_dir":")" + state + "\"" + o.extra_config + "}",
              0644);
-  std::map<std::string, std::string> env;
   if (o.credentials_in_env) {
-    env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = Emulator::kAccessKeyId;
-    env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = Emulator::kAccessKeySecret;
+    env_["ALIBABA_CLOUD_ACCESS_KEY_ID"] = Emulator::kAccessKeyId;
+    env_["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = Emulator::kAccessKeySecret;
   }
-  proc_ = std::make_unique<Process>(
-      std::vector<std::string>{SWAS_AGENT_BIN, "--config", config_path_, "--log-level", o.log_level},
-      config_path_ + ".log", env);
-  if (wait_ready && !proc_->wait_for_log("subscribed to", 15s))
-    throw std::runtime_error("agent did not subscribe: " + proc_->log());
+  log_level_ = o.log_level;
+  restart(wait_ready);
 }
 
-MqttProbe::MqttProbe(const std::string& uri, int version) {
+void Agent::restart(bool wait_ready) {
+  const std::string log_path = config_path_ + ".log";
+  const std::size_t before = read_file(log_path).size();
+  proc_ = std::make_unique<Process>(
+      std::vector<std::string>{SWAS_AGENT_BIN, "--config", config_path_, "--log-level", log_level_}, log_path, env_);
+  if (!wait_ready) return;
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (read_file(log_path).find("subscribed to", before) == std::string::npos) {
+    if (!proc_->running() || std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("agent did not subscribe: " + proc_->log());
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+MqttProbe::MqttProbe(const std::string& uri, int version, bool reconnect) {
   mqtt::create_options create(version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
   client_ = std::make_unique<mqtt::async_client>(uri, "probe-" + std::to_string(free_port()), create);
   client_->set_message_callback([this](mqtt::const_message_ptr m) {
@@ -243,6 +257,13 @@ MqttProbe::MqttProbe(const std::string& uri, int version) {
     cv_.notify_all();
   });
   auto builder = mqtt::connect_options_builder().mqtt_version(version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
+  if (reconnect) {
+    builder.automatic_reconnect(std::chrono::milliseconds(200), std::chrono::seconds(2));
+    client_->set_connected_handler([this](const std::string&) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& t : topics_) client_->subscribe(t, 1);
+    });
+  }
   if (version == 5) builder.clean_start(true);
   else builder.clean_session(true);
   auto opts = builder.finalize();
@@ -256,7 +277,13 @@ MqttProbe::~MqttProbe() {
   }
 }
 
-void MqttProbe::subscribe(const std::string& topic) { client_->subscribe(topic, 1)->wait_for(5s); }
+void MqttProbe::subscribe(const std::string& topic) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    topics_.push_back(topic);
+  }
+  client_->subscribe(topic, 1)->wait_for(5s);
+}
 
 void MqttProbe::publish(const std::string& topic, const std::string& payload, const std::string& response_topic,
                         const std::string& correlation) {
@@ -265,7 +292,15 @@ void MqttProbe::publish(const std::string& topic, const std::string& payload, co
   if (!response_topic.empty()) props.add(mqtt::property(mqtt::property::RESPONSE_TOPIC, response_topic));
   if (!correlation.empty()) props.add(mqtt::property(mqtt::property::CORRELATION_DATA, correlation));
   msg->set_properties(props);
-  client_->publish(msg)->wait_for(5s);
+  // While the broker is away (a chaos test restarts it), keep trying for a while.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    try {
+      if (client_->publish(msg)->wait_for(5s)) return;
+    } catch (const mqtt::exception&) {
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  throw std::runtime_error("probe could not publish to " + topic);
 }
 
 static bool is_result_for(const std::string& payload, const std::string& id) {

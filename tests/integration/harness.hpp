@@ -67,7 +67,8 @@ const std::string& cert_dir();
 
 class Mosquitto {
  public:
-  explicit Mosquitto(const TempDir& dir);
+  // `persistent`: the broker keeps sessions and queued messages across its own restarts.
+  explicit Mosquitto(const TempDir& dir, bool persistent = false);
   int port() const { return port_; }
   std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
   void restart();
@@ -75,6 +76,7 @@ class Mosquitto {
  private:
   void start();
   const TempDir& dir_;
+  bool persistent_ = false;
   int port_ = 0;
   std::unique_ptr<Process> proc_;
 };
@@ -98,6 +100,8 @@ struct EmulatorOptions {
   std::string key = "server.key";
   std::string ca = "ca.pem";  // what the test itself trusts when it talks to the emulator
   int stop_delay_ms = 300;
+  std::vector<std::string> extra_args;  // e.g. {"--clock-offset-s", "1200"}
+  int port = 0;                         // 0: any free port
 };
 
 class Emulator {
@@ -112,6 +116,7 @@ class Emulator {
   Json state();
   void set_faults(const std::string& faults_json);
   std::string log() const { return proc_->log(); }
+  Process& process() { return *proc_; }
 
  private:
   std::string request(const std::string& method, const std::string& path, const std::string& body);
@@ -142,16 +147,21 @@ class Agent {
   static std::string command_topic() { return "swas/gw-it/commands"; }
   Process& process() { return *proc_; }
   std::string config_path() const { return config_path_; }
+  // Starts the agent again with the same config and state (after a kill).
+  void restart(bool wait_ready = true);
 
  private:
   std::string config_path_;
+  std::map<std::string, std::string> env_;
+  std::string log_level_;
   std::unique_ptr<Process> proc_;
 };
 
 // A dashboard stand-in: publishes commands and collects every result it sees.
 class MqttProbe {
  public:
-  MqttProbe(const std::string& uri, int version = 5);
+  // `reconnect`: reconnect and resubscribe automatically when the broker goes away.
+  MqttProbe(const std::string& uri, int version = 5, bool reconnect = false);
   ~MqttProbe();
   void subscribe(const std::string& topic);
   void publish(const std::string& topic, const std::string& payload,
@@ -169,6 +179,7 @@ class MqttProbe {
 
  private:
   std::unique_ptr<mqtt::async_client> client_;
+  std::vector<std::string> topics_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<Received> received_;
