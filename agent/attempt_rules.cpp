@@ -39,7 +39,8 @@ AttemptJudgement judge_attempt(const Expected<HttpResponse, TransportError>& res
       const std::string* date = find_header(response->headers, "date");
       if (date && parse_http_date(*date, server_s)) {
         j.verdict = AttemptVerdict::FixClock;
-        j.server_time_ms = server_s * 1000;
+        // Date has whole seconds: the middle of that second is the best estimate of the cloud's time.
+        j.server_time_ms = server_s * 1000 + 500;
       }
       return j;
     }

@@ -101,9 +101,9 @@ void CommandProcessor::correct_clock(std::int64_t server_ms) {
   const std::int64_t delta = server_ms - clock_.now_unix_ms();
   const std::int64_t offset = clock_.offset_ms() + delta;
   clock_.set_offset_ms(offset);
-  log(LogLevel::Warn, "the cloud refused our time stamp: the gateway clock is " +
-                          std::to_string(((offset < 0 ? -offset : offset) + 500) / 1000) +
-                          " s " + (offset > 0 ? "behind" : "ahead of") +
+  const std::int64_t tenths = ((offset < 0 ? -offset : offset) + 50) / 100;
+  log(LogLevel::Warn, "the cloud refused our time stamp: the gateway clock is " + std::to_string(tenths / 10) + "." +
+                          std::to_string(tenths % 10) + " s " + (offset > 0 ? "behind" : "ahead of") +
                           " the cloud's; correcting x-acs-date by that offset from now on");
 }
 
