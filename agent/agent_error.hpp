@@ -14,6 +14,9 @@ enum class AgentError {
   Busy,
   InvalidCloudResponse,  // extension: the cloud answered, but not in a form we can read
   CommandExpired,        // extension: expiresAt or MQTT 5 Message Expiry passed before it ran
+  Forbidden,             // extension: outside policy.allowed_regions / allowed_instances
+  Throttled,             // extension: over policy.rate_limit
+  Unauthenticated,       // extension: policy.command_key_file set and the signature is missing/wrong/stale
 };
 
 constexpr std::string_view to_string(AgentError e) {
@@ -27,6 +30,9 @@ constexpr std::string_view to_string(AgentError e) {
     case AgentError::Busy: return "Busy";
     case AgentError::InvalidCloudResponse: return "InvalidCloudResponse";
     case AgentError::CommandExpired: return "CommandExpired";
+    case AgentError::Forbidden: return "Forbidden";
+    case AgentError::Throttled: return "Throttled";
+    case AgentError::Unauthenticated: return "Unauthenticated";
   }
   return "InternalError";
 }

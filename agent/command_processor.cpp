@@ -35,7 +35,8 @@ CommandProcessor::CommandProcessor(ProcessorSettings settings, std::optional<Cre
                                    Clock& clock, Entropy& entropy, Journal& journal,
                                    MessagePublisher& publisher, Telemetry& telemetry, Logger& logger)
     : settings_(std::move(settings)), credentials_(std::move(credentials)), clock_(clock),
-      entropy_(entropy), journal_(journal), publisher_(publisher), telemetry_(telemetry), logger_(logger) {}
+      entropy_(entropy), journal_(journal), publisher_(publisher), telemetry_(telemetry), logger_(logger),
+      bucket_(settings_.policy.rate_limit) {}
 
 void CommandProcessor::log(LogLevel level, const std::string& line) {
   if (logger_.enabled(level)) logger_.write(level, line);
@@ -43,6 +44,31 @@ void CommandProcessor::log(LogLevel level, const std::string& line) {
 
 void CommandProcessor::answer(const std::string& id, const Route& route, const std::string& payload) {
   publisher_.publish(OutgoingMessage{route.topic, payload, route.correlation_data, id, false});
+}
+
+// Answers a command refused before the journal (Unauthenticated, Throttled): not recorded, so a
+// forged or early message can never pre-empt the real command's result.
+void CommandProcessor::refuse(const ParsedCommand& parsed, const Route& route, AgentError code, const std::string& why) {
+  std::string payload;
+  if (const auto* cmd = std::get_if<StopCommand>(&parsed)) payload = encode_agent_error(*cmd, code, why);
+  else payload = encode_rejection(CommandRejection{std::get<CommandRejection>(parsed).id, code, why});
+  telemetry_.finished(CommandOutcome::Rejected, false, std::string(to_string(code)) + ": " + why);
+  publisher_.publish(OutgoingMessage{route.topic, payload, route.correlation_data, "", false});
+}
+
+// A command already known to the journal: its recorded result, or a promise of it.
+bool CommandProcessor::answer_known(const std::string& id, const Route& route, const BeginResult& known) {
+  if (known.state == BeginState::Finished) {
+    log(LogLevel::Info, "command " + id + " is a duplicate; answering its recorded result");
+    answer(id, route, known.result_payload);
+    return true;
+  }
+  if (known.state == BeginState::InFlight) {
+    log(LogLevel::Info, "command " + id + " is a duplicate of one in flight; it will be answered too");
+    journal_.add_waiter(id, route);
+    return true;
+  }
+  return false;
 }
 
 std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg) {
@@ -60,12 +86,22 @@ std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg
     publisher_.publish(OutgoingMessage{route.topic, encode_rejection(*rejection), route.correlation_data, "", false});
     return std::nullopt;
   }
+  const std::string id = rejection ? *rejection->id : std::get<StopCommand>(parsed).id;
+  const std::int64_t now = clock_.now_unix_ms();
+  if (!settings_.command_key.empty()) {
+    if (auto why = authentication_failure(msg.payload, settings_.command_key, settings_.gateway_id, now,
+                                          settings_.policy.max_command_age_s)) {
+      log(LogLevel::Warn, "command " + id + " refused: Unauthenticated: " + *why);
+      refuse(parsed, route, AgentError::Unauthenticated, *why);
+      return std::nullopt;
+    }
+  }
   JournalRecord rec;
+  rec.id = id;
   rec.route = route;
   rec.accepted_ms = msg.received_ms;
-  if (rejection) {
-    rec.id = *rejection->id;
-  } else {
+  std::optional<CommandRejection> refusal = rejection ? std::optional<CommandRejection>(*rejection) : std::nullopt;
+  if (!rejection) {
     const auto& cmd = std::get<StopCommand>(parsed);
     rec = JournalRecord{cmd.id, cmd.action, cmd.instance_id, cmd.region_id, cmd.client_token, route,
                         msg.received_ms, cmd.expires_at_ms};
@@ -73,33 +109,33 @@ std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg
       const std::int64_t mqtt_expiry = msg.received_ms + std::int64_t{*msg.message_expiry_s} * 1000;
       if (!rec.expires_at_ms || mqtt_expiry < *rec.expires_at_ms) rec.expires_at_ms = mqtt_expiry;
     }
+    if (auto why = policy_violation(settings_.policy, cmd)) {
+      refusal = CommandRejection{cmd.id, AgentError::Forbidden, *why};
+    } else if (!bucket_.try_take(now)) {
+      if (auto known = journal_.find(id); known && answer_known(id, route, *known)) return std::nullopt;
+      log(LogLevel::Warn, "command " + id + " refused: over policy.rate_limit");
+      refuse(parsed, route, AgentError::Throttled, "this gateway's rate limit (policy.rate_limit) is exceeded; "
+                                                   "send the command again later");
+      return std::nullopt;
+    }
   }
   auto begun = journal_.begin(rec);
   if (!begun || begun->state == BeginState::Full) {
     const std::string why = begun ? "the journal is full of unfinished commands" : "the journal failed: " + begun.error();
-    log(LogLevel::Error, "command " + rec.id + ": " + why + "; answering Busy");
+    log(LogLevel::Error, "command " + id + ": " + why + "; answering Busy");
     telemetry_.finished(CommandOutcome::Rejected, false, why);
     if (auto busy = busy_answer(msg, settings_.gateway_id, settings_.command_topic, why)) publisher_.publish(*busy);
     return std::nullopt;
   }
-  if (begun->state == BeginState::Finished) {
-    log(LogLevel::Info, "command " + rec.id + " is a duplicate; answering its recorded result");
-    answer(rec.id, route, begun->result_payload);
-    return std::nullopt;
-  }
-  if (begun->state == BeginState::InFlight) {
-    log(LogLevel::Info, "command " + rec.id + " is a duplicate of one in flight; it will be answered too");
-    journal_.add_waiter(rec.id, route);
-    return std::nullopt;
-  }
-  if (rejection) {
-    log(LogLevel::Warn, "command " + rec.id + " rejected: " + std::string(to_string(rejection->code)) + ": " +
-                            rejection->message);
-    telemetry_.finished(CommandOutcome::Rejected, false, rejection->message);
-    const std::string payload = encode_rejection(*rejection);
-    auto extra = journal_.finish(rec.id, payload);
-    answer(rec.id, route, payload);
-    if (extra) for (const auto& r : *extra) answer(rec.id, r, payload);
+  if (answer_known(id, route, *begun)) return std::nullopt;
+  if (refusal) {
+    log(LogLevel::Warn, "command " + id + " rejected: " + std::string(to_string(refusal->code)) + ": " + refusal->message);
+    telemetry_.finished(CommandOutcome::Rejected, false, refusal->message);
+    const std::string payload = rejection ? encode_rejection(*refusal)
+                                          : encode_agent_error(std::get<StopCommand>(parsed), refusal->code, refusal->message);
+    auto extra = journal_.finish(id, payload);
+    answer(id, route, payload);
+    if (extra) for (const auto& r : *extra) answer(id, r, payload);
     return std::nullopt;
   }
   return ExecutionItem{std::get<StopCommand>(parsed), route, rec.expires_at_ms, false};

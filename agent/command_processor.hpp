@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "command_policy.hpp"
 #include "credentials.hpp"
 #include "http_types.hpp"
 #include "journal.hpp"
@@ -39,6 +40,8 @@ struct ProcessorSettings {
   std::string command_topic;
   std::optional<Endpoint> endpoint_override;  // cloud.endpoint; empty: per-region endpoint
   RetryPolicy retry;
+  PolicyConfig policy;
+  std::string command_key;  // the contents of policy.command_key_file; empty: not required
 };
 
 // A command the journal accepted, waiting for a worker.
@@ -56,7 +59,9 @@ Route route_for(const IncomingMessage& msg, const std::string& command_topic);
 std::optional<OutgoingMessage> busy_answer(const IncomingMessage& msg, const std::string& gateway_id,
                                            const std::string& command_topic, const std::string& why);
 
-// Thread-safe: it holds no mutable state; each executing thread passes its own transport.
+// execute(), recover() and republish_unacknowledged() are thread-safe (each executing thread
+// passes its own transport). intake() must be called from one thread at a time (the MQTT
+// delivery thread): it owns the rate limiter.
 class CommandProcessor {
  public:
   CommandProcessor(ProcessorSettings settings, std::optional<Credentials> credentials, Clock& clock,
@@ -86,6 +91,8 @@ class CommandProcessor {
   std::uint32_t backoff_ms(int attempt, std::optional<std::uint32_t> hint);
   void correct_clock(std::int64_t server_ms);
   void answer(const std::string& id, const Route& route, const std::string& payload);
+  bool answer_known(const std::string& id, const Route& route, const BeginResult& known);
+  void refuse(const ParsedCommand& parsed, const Route& route, AgentError code, const std::string& why);
   std::string fresh_nonce();
   void log(LogLevel level, const std::string& line);
 
@@ -97,6 +104,7 @@ class CommandProcessor {
   MessagePublisher& publisher_;
   Telemetry& telemetry_;
   Logger& logger_;
+  TokenBucket bucket_;
 };
 
 }  // namespace swas

@@ -171,6 +171,61 @@ std::optional<ConfigError> parse_journal(const cJSON* o, JournalConfig& c) {
   return std::nullopt;
 }
 
+std::optional<ConfigError> string_list(const cJSON* arr, const std::string& key, std::vector<std::string>& out,
+                                       bool (*valid)(const std::string&), const char* rule) {
+  if (!cJSON_IsArray(arr)) return ConfigError{key, "must be an array of strings"};
+  for (const cJSON* c = arr->child; c; c = c->next) {
+    if (!cJSON_IsString(c) || !valid(c->valuestring)) return ConfigError{key, rule};
+    out.emplace_back(c->valuestring);
+  }
+  return std::nullopt;
+}
+
+bool valid_region(const std::string& r) {
+  if (r.empty() || r.size() > 64) return false;
+  for (char ch : r)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) return false;
+  return true;
+}
+
+bool valid_instance_pattern(const std::string& p) {
+  return !p.empty() && p.size() <= 256 && p.find('*') >= p.size() - 1;
+}
+
+std::optional<ConfigError> parse_rate_limit(const cJSON* o, RateLimit& r) {
+  if (!cJSON_IsObject(o)) return ConfigError{"policy.rate_limit", "must be an object"};
+  if (auto e = check_keys(o, "policy.rate_limit.", {"per_minute", "burst"})) return e;
+  const cJSON* pm = cJSON_GetObjectItemCaseSensitive(o, "per_minute");
+  if (!cJSON_IsNumber(pm) || pm->valuedouble <= 0 || pm->valuedouble > 1e6)
+    return ConfigError{"policy.rate_limit.per_minute", "is required: commands a minute, more than 0"};
+  r.per_minute = pm->valuedouble;
+  std::optional<ConfigError> err;
+  r.burst = static_cast<std::uint32_t>(get_int(o, "burst", "policy.rate_limit.burst", 1, 100000, err).value_or(10));
+  return err;
+}
+
+std::optional<ConfigError> parse_policy(const cJSON* o, PolicyConfig& p) {
+  if (!cJSON_IsObject(o)) return ConfigError{"policy", "must be an object"};
+  if (auto e = check_keys(o, "policy.", {"allowed_regions", "allowed_instances", "rate_limit", "command_key_file",
+                                         "max_command_age_s"}))
+    return e;
+  if (const cJSON* a = cJSON_GetObjectItemCaseSensitive(o, "allowed_regions"))
+    if (auto e = string_list(a, "policy.allowed_regions", p.allowed_regions, valid_region,
+                             "must list region ids of a-z 0-9 -"))
+      return e;
+  if (const cJSON* a = cJSON_GetObjectItemCaseSensitive(o, "allowed_instances"))
+    if (auto e = string_list(a, "policy.allowed_instances", p.allowed_instances, valid_instance_pattern,
+                             "must list instance ids, or prefixes ending in a single * (only at the end)"))
+      return e;
+  if (const cJSON* r = cJSON_GetObjectItemCaseSensitive(o, "rate_limit"))
+    if (auto e = parse_rate_limit(r, p.rate_limit)) return e;
+  std::optional<ConfigError> err;
+  p.command_key_file = get_string(o, "command_key_file", "policy.command_key_file", err).value_or("");
+  p.max_command_age_s = static_cast<std::uint32_t>(
+      get_int(o, "max_command_age_s", "policy.max_command_age_s", 10, 86400, err).value_or(300));
+  return err;
+}
+
 std::optional<ConfigError> parse_cloud(const cJSON* cl, CloudConfig& c) {
   if (!cJSON_IsObject(cl)) return ConfigError{"cloud", "must be an object"};
   if (auto e = check_keys(cl, "cloud.", {"endpoint", "ca_file", "timeout_ms", "retry"})) return e;
@@ -243,7 +298,7 @@ Expected<Config, ConfigError> parse_config(std::string_view json) {
   if (!root) return fail("", "the file is not valid JSON");
   if (!cJSON_IsObject(root.get())) return fail("", "the file must hold a JSON object");
   if (auto e = check_keys(root.get(), "", {"gateway_id", "mqtt", "cloud", "credentials_file", "state_dir",
-                                           "commands", "journal"}))
+                                           "commands", "journal", "policy"}))
     return unexpected(*e);
   Config cfg;
   std::optional<ConfigError> err;
@@ -259,6 +314,11 @@ Expected<Config, ConfigError> parse_config(std::string_view json) {
     if (auto e = parse_commands(co, cfg.commands)) return unexpected(*e);
   if (const cJSON* jo = cJSON_GetObjectItemCaseSensitive(root.get(), "journal"))
     if (auto e = parse_journal(jo, cfg.journal)) return unexpected(*e);
+  if (const cJSON* po = cJSON_GetObjectItemCaseSensitive(root.get(), "policy"))
+    if (auto e = parse_policy(po, cfg.policy)) return unexpected(*e);
+  if (cfg.policy.max_command_age_s > cfg.journal.retention_s)
+    return fail("policy.max_command_age_s", "must not exceed journal.retention_s (a replay must still find the "
+                                            "journal's record)");
   cfg.credentials_file = get_string(root.get(), "credentials_file", "credentials_file", err).value_or(cfg.credentials_file);
   cfg.state_dir = get_string(root.get(), "state_dir", "state_dir", err).value_or(cfg.state_dir);
   if (err) return unexpected(*err);

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "command_policy.hpp"
 #include "expected.hpp"
 #include "http_types.hpp"
 #include "limits.hpp"
@@ -68,6 +69,7 @@ struct Config {
   std::string state_dir = "/var/lib/swas-agent";
   CommandsConfig commands;
   JournalConfig journal;
+  PolicyConfig policy;
 };
 
 // A configuration problem: the dotted key ("mqtt.qos") and what is wrong with it.

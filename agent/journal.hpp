@@ -53,6 +53,8 @@ class Journal {
   virtual ~Journal() = default;
   // Records `rec` as accepted unless its id is already known.
   virtual Expected<BeginResult, std::string> begin(const JournalRecord& rec) = 0;
+  // What is known of `id` (InFlight or Finished with its result), without recording anything.
+  virtual std::optional<BeginResult> find(const std::string& id) = 0;
   // Another delivery of an in-flight id: its result must also go to `route`.
   virtual void add_waiter(const std::string& id, const Route& route) = 0;
   // Records the terminal result. Returns the extra routes registered by add_waiter.

@@ -88,7 +88,9 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
 
   ProcessorSettings settings{cfg.gateway_id, cfg.mqtt.command_topic, cfg.cloud.endpoint,
                              RetryPolicy{cfg.cloud.retry.max_attempts, cfg.cloud.retry.backoff_base_ms,
-                                         cfg.cloud.retry.backoff_max_ms, cfg.cloud.retry.deadline_ms}};
+                                         cfg.cloud.retry.backoff_max_ms, cfg.cloud.retry.deadline_ms},
+                             cfg.policy, setup.command_key};
+  wipe(setup.command_key);
   CommandProcessor processor(settings, std::move(setup.credentials), clock, **entropy, **journal, bus, status, log);
 
   WorkQueue<ExecutionItem> queue(cfg.commands.queue_depth);

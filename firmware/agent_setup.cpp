@@ -67,6 +67,22 @@ Expected<bool, std::string> load_mqtt_files(AgentSetup& s) {
   return true;
 }
 
+Expected<bool, std::string> load_command_key(AgentSetup& s) {
+  const std::string& path = s.config.policy.command_key_file;
+  if (path.empty()) return true;
+  if (auto bad = check_private_file(path)) return unexpected("policy.command_key_file " + *bad);
+  auto text = read_text_file(path, kMaxSecretFileBytes);
+  if (!text) return unexpected("policy.command_key_file " + text.error());
+  while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
+  if (text->size() < 16) {
+    wipe(*text);
+    return unexpected("policy.command_key_file " + path + ": the key must be at least 16 bytes "
+                      "(for example: head -c 32 /dev/urandom | base64 > " + path + ")");
+  }
+  s.command_key = std::move(*text);
+  return true;
+}
+
 Expected<bool, std::string> prepare_state_dir(const std::string& dir) {
   if (!file_exists(dir) && ::mkdir(dir.c_str(), 0700) != 0)
     return unexpected("state_dir " + dir + ": cannot create it: " + std::strerror(errno));
@@ -87,6 +103,7 @@ Expected<AgentSetup, std::string> load_agent_setup(const std::string& config_pat
     return unexpected("cloud.ca_file " + s.config.cloud.ca_file + ": " + std::strerror(errno));
   if (auto r = load_credentials(s); !r) return unexpected(r.error());
   if (auto r = load_mqtt_files(s); !r) return unexpected(r.error());
+  if (auto r = load_command_key(s); !r) return unexpected(r.error());
   if (auto r = prepare_state_dir(s.config.state_dir); !r) return unexpected(r.error());
   return s;
 }

@@ -15,6 +15,7 @@ struct AgentSetup {
   std::optional<Credentials> credentials;  // none: every command is answered CredentialsMissing
   std::string credentials_source;          // "environment" or the credentials file's path
   std::string mqtt_password;
+  std::string command_key;                 // policy.command_key_file's contents; empty: not required
   std::vector<std::string> warnings;       // worth a log line, not worth refusing to start
 };
 

@@ -38,6 +38,9 @@ Expected<std::string, std::string> read_text_file(const std::string& path, std::
 std::optional<std::string> check_private_file(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return path + ": " + std::strerror(errno);
+  if (st.st_uid != ::geteuid())
+    return path + ": holds a secret but is owned by uid " + std::to_string(st.st_uid) + ", not by the agent's user (uid " +
+           std::to_string(::geteuid()) + "); run: chown $(id -un) " + path;
   if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));

@@ -11,7 +11,8 @@ namespace swas {
 // The whole file, or an error naming the path and the reason. Refuses files over `max_bytes`.
 Expected<std::string, std::string> read_text_file(const std::string& path, std::size_t max_bytes);
 
-// An error when the file is readable by group or others, naming the path, the mode and the fix.
+// An error when the file is not owned by this process's user or is readable by group or others,
+// naming the path, the owner or mode, and the fix.
 std::optional<std::string> check_private_file(const std::string& path);
 
 bool file_exists(const std::string& path);

@@ -200,6 +200,17 @@ Expected<BeginResult, std::string> SqliteJournal::begin(const JournalRecord& rec
   return result;
 }
 
+std::optional<BeginResult> SqliteJournal::find(const std::string& id) {
+  std::optional<BeginResult> result;
+  submit([&](sqlite3* db) -> std::string {
+    Stmt s(db, "SELECT state, result FROM commands WHERE id=?1;");
+    if (s.text(1, id).step() == SQLITE_ROW)
+      result = BeginResult{s.col_i64(0) == kAccepted ? BeginState::InFlight : BeginState::Finished, s.col_text(1)};
+    return "";
+  });
+  return result;
+}
+
 void SqliteJournal::add_waiter(const std::string& id, const Route& route) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& list = waiters_[id];

@@ -37,6 +37,7 @@ class SqliteJournal final : public Journal {
   SqliteJournal& operator=(const SqliteJournal&) = delete;
 
   Expected<BeginResult, std::string> begin(const JournalRecord& rec) override;
+  std::optional<BeginResult> find(const std::string& id) override;
   void add_waiter(const std::string& id, const Route& route) override;
   Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload) override;
   void acknowledge(const std::string& id) override;

@@ -422,6 +422,56 @@ TEST_F(ProcessorTest, CrashBeforeTheBrokerAckRepublishesTheRecordedResult) {
   EXPECT_TRUE(transport.sent.size() == 1u);
 }
 
+TEST_F(ProcessorTest, ForbiddenCommandsAreRecordedAndNeverSent) {
+  settings.policy.allowed_regions = {"cn-shanghai"};
+  make();
+  send(kCommand);
+  EXPECT_EQ(last().str("error", "Code"), "Forbidden");
+  EXPECT_NE(last().str("error", "Message").find("allowed_regions"), std::string::npos);
+  EXPECT_TRUE(transport.sent.empty());
+  EXPECT_TRUE(journal.entries["c-1"].finished);
+}
+
+TEST_F(ProcessorTest, OverTheRateLimitIsThrottledButDuplicatesStillGetTheirResult) {
+  settings.policy.rate_limit = RateLimit{1, 1};  // one a minute
+  make();
+  transport.reply(200, R"({"RequestId":"R"})");
+  send(kCommand);
+  EXPECT_TRUE(last().ok());
+  send(R"({"id":"c-2","action":"StopInstance","InstanceId":"i-2","RegionId":"cn-hangzhou"})");
+  EXPECT_EQ(last().str("error", "Code"), "Throttled");
+  EXPECT_FALSE(journal.entries.count("c-2"));  // not recorded: a later resend runs
+  send(kCommand);
+  EXPECT_TRUE(last().ok());  // the duplicate gets its recorded result
+  clock.now_ms += 60000;
+  transport.reply(200, R"({"RequestId":"R2"})");
+  send(R"({"id":"c-2","action":"StopInstance","InstanceId":"i-2","RegionId":"cn-hangzhou"})");
+  EXPECT_TRUE(last().ok());
+  EXPECT_EQ(transport.sent.size(), 2u);
+}
+
+TEST_F(ProcessorTest, UnauthenticatedCommandsCannotPreemptTheRealOne) {
+  settings.command_key = "0123456789abcdef-command-key";
+  make();
+  // An attacker on the broker sends an unsigned command with the id the dashboard will use.
+  send(R"({"id":"c-7","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou"})");
+  EXPECT_EQ(last().str("error", "Code"), "Unauthenticated");
+  EXPECT_FALSE(journal.entries.count("c-7"));
+  // The dashboard's signed command still runs.
+  const std::string issued = "2023-11-14T22:13:00Z";
+  const SignedFields f{"c-7", "StopInstance", "i-1", "cn-hangzhou", "", issued, ""};
+  const std::string sig = command_signature(settings.command_key, "gw-001", f);
+  transport.reply(200, R"({"RequestId":"R"})");
+  const std::string signed_cmd = R"({"id":"c-7","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou","issuedAt":")" +
+                                 issued + R"(","signature":")" + sig + "\"}";
+  send(signed_cmd);
+  EXPECT_TRUE(last().ok()) << publisher.published.back().payload;
+  // A replay of the signed command is a duplicate: its recorded result, no second call.
+  send(signed_cmd);
+  EXPECT_TRUE(last().ok());
+  EXPECT_EQ(transport.sent.size(), 1u);
+}
+
 TEST(BusyAnswer, NamesTheCommandAndIgnoresNonCommands) {
   const IncomingMessage msg{"t", kCommand, "", "", 0, std::nullopt};
   auto busy = busy_answer(msg, "gw-001", "swas/gw-001/commands", "the queue is full");

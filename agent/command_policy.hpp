@@ -1,0 +1,58 @@
+// The operator's command policy: which regions and instances this gateway may stop, how often,
+// and (optionally) that commands must be signed by the dashboard (docs/security.md).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent_error.hpp"
+#include "command.hpp"
+
+namespace swas {
+
+struct RateLimit {
+  double per_minute = 0;  // 0: no limit
+  std::uint32_t burst = 10;
+};
+
+struct PolicyConfig {
+  std::vector<std::string> allowed_regions;    // empty: any region
+  std::vector<std::string> allowed_instances;  // exact ids or prefixes ending in '*'; empty: any
+  RateLimit rate_limit;
+  std::string command_key_file;                // set: commands must carry a valid "signature"
+  std::uint32_t max_command_age_s = 300;       // issuedAt window, both ways
+};
+
+// Allowed region / instance lists. nullopt when the command may run; else why not (Forbidden).
+std::optional<std::string> policy_violation(const PolicyConfig& policy, const StopCommand& cmd);
+
+// A token bucket: `per_minute` tokens a minute, at most `burst` saved up. Not thread-safe: the
+// intake (one thread) owns it. Time is passed in.
+class TokenBucket {
+ public:
+  explicit TokenBucket(RateLimit limit) : limit_(limit), tokens_(limit.burst) {}
+  bool try_take(std::int64_t now_ms);
+
+ private:
+  RateLimit limit_;
+  double tokens_;
+  std::int64_t last_ms_ = 0;
+  bool started_ = false;
+};
+
+// Authenticated commands: the canonical form signed with HMAC-SHA256 (hex, lowercase).
+struct SignedFields {
+  std::string id, action, instance_id, region_id, client_token, issued_at, expires_at;
+};
+std::string command_canonical_form(std::string_view gateway_id, const SignedFields& f);
+std::string command_signature(std::string_view key, std::string_view gateway_id, const SignedFields& f);
+
+// Checks "signature" and "issuedAt" of `payload` (already validated as `cmd`) against `key`.
+// nullopt when authentic and fresh; else the reason (answered Unauthenticated).
+std::optional<std::string> authentication_failure(std::string_view payload, std::string_view key,
+                                                  std::string_view gateway_id, std::int64_t now_ms,
+                                                  std::uint32_t max_age_s);
+
+}  // namespace swas
