@@ -151,8 +151,9 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   });
 
   bool stop = false;
+  bus.set_message_handler(on_message);
   for (long backoff_ms = 1000; !stop;) {
-    auto connected = bus.connect(on_message, kConnectTimeoutMs);
+    auto connected = bus.connect(kConnectTimeoutMs);
     if (connected) break;
     log.write(LogLevel::Warn, connected.error() + "; retrying in " + std::to_string(backoff_ms / 1000) + " s");
     stop = wait_for_stop_signal(log, backoff_ms);

@@ -188,6 +188,12 @@ Expected<HttpResponse, TransportError> MbedTlsHttpsClient::exchange(Connection& 
   return reader.take_response();
 }
 
+Expected<bool, TransportError> MbedTlsHttpsClient::handshake(const Endpoint& endpoint) {
+  auto conn = open(endpoint);
+  if (!conn) return unexpected(conn.error());
+  return true;
+}
+
 Expected<HttpResponse, TransportError> MbedTlsHttpsClient::round_trip(const Endpoint& endpoint,
                                                                       const HttpRequest& request) {
   std::unique_ptr<Connection> conn;

@@ -52,6 +52,8 @@ class MbedTlsHttpsClient final : public HttpsTransport {
 
   Expected<HttpResponse, TransportError> round_trip(const Endpoint& endpoint,
                                                     const HttpRequest& request) override;
+  // Connects and completes a verified TLS handshake, sending nothing (diagnosis of other TLS links).
+  Expected<bool, TransportError> handshake(const Endpoint& endpoint);
 
   // Counters for tests and benchmarks.
   std::uint64_t handshakes() const { return handshakes_; }

@@ -8,6 +8,8 @@
 
 #include <mqtt/async_client.h>
 
+#include "mbedtls_https_client.hpp"
+
 #include <chrono>
 #include <cstdlib>
 
@@ -18,11 +20,11 @@ void log_line(Logger& logger, LogLevel level, const std::string& line) {
   if (logger.enabled(level)) logger.write(level, line);
 }
 
-// Built with setters on one object: in Paho C++ 1.2 a connect_options copied out of
-// connect_options_builder keeps pointers into the builder's properties, which dangle once the
-// builder is gone (the session expiry was silently dropped, and copies could crash).
-mqtt::connect_options build_connect_options(const MessageBusOptions& o) {
-  mqtt::connect_options opts;
+// Filled in place, in an object that lives as long as the client: in Paho C++ 1.2 a copied
+// connect_options keeps pointers into the original's properties, will and TLS options (copies
+// out of connect_options_builder silently lost the session expiry, and the TLS error handler of a
+// copy crashed). Copies made from this long-lived object point into it, which stays valid.
+void fill_connect_options(mqtt::connect_options& opts, mqtt::ssl_options& ssl, const MessageBusOptions& o) {
   opts.set_mqtt_version(o.mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
   opts.set_keep_alive_interval(o.mqtt.keepalive_s);
   opts.set_connect_timeout(10);
@@ -39,7 +41,6 @@ mqtt::connect_options build_connect_options(const MessageBusOptions& o) {
   if (!o.mqtt.username.empty()) opts.set_user_name(o.mqtt.username);
   if (!o.password.empty()) opts.set_password(o.password);
   if (o.mqtt.tls) {
-    mqtt::ssl_options ssl;
     ssl.set_enable_server_cert_auth(true);
     ssl.set_verify(true);
     if (o.mqtt.tls_files) {
@@ -49,7 +50,6 @@ mqtt::connect_options build_connect_options(const MessageBusOptions& o) {
     }
     opts.set_ssl(ssl);
   }
-  return opts;
 }
 
 // Paho C never sets TCP_NODELAY and offers no socket hook, so small MQTT packets (a PUBACK then
@@ -121,6 +121,9 @@ PahoMessageBus::PahoMessageBus(MessageBusOptions options, Clock& clock, Logger& 
   create.set_delete_oldest_messages(false);
   client_ = std::make_unique<mqtt::async_client>(options_.mqtt.uri, options_.mqtt.client_id, create);
   subscribe_listener_ = std::make_unique<SubscribeListener>(logger_, options_.mqtt.command_topic);
+  connect_options_ = std::make_unique<mqtt::connect_options>();
+  ssl_options_ = std::make_unique<mqtt::ssl_options>();
+  fill_connect_options(*connect_options_, *ssl_options_, options_);
 }
 
 PahoMessageBus::~PahoMessageBus() = default;
@@ -136,8 +139,8 @@ void PahoMessageBus::subscribe() {
   }
 }
 
-Expected<bool, std::string> PahoMessageBus::connect(const Handler& handler, std::uint32_t timeout_ms) {
-  handler_ = handler;
+void PahoMessageBus::set_message_handler(Handler handler) {
+  handler_ = std::move(handler);
   client_->set_message_callback([this](mqtt::const_message_ptr m) {
     if (!m) return;  // Paho may hand over null on connection loss
     IncomingMessage msg;
@@ -164,17 +167,42 @@ Expected<bool, std::string> PahoMessageBus::connect(const Handler& handler, std:
     log_line(logger_, LogLevel::Warn, "lost the broker connection" + (cause.empty() ? "" : ": " + cause) +
                                           "; reconnecting");
   });
+}
+
+Expected<bool, std::string> PahoMessageBus::connect(std::uint32_t timeout_ms) {
   try {
-    auto token = client_->connect(build_connect_options(options_));
+    auto token = client_->connect(*connect_options_);
     if (!token->wait_for(std::chrono::milliseconds(timeout_ms)))
       return unexpected("connecting to " + options_.mqtt.uri + " timed out");
     log_line(logger_, LogLevel::Debug, std::string("broker session present: ") +
                                            (token->get_connect_response().is_session_present() ? "yes" : "no"));
     return true;
   } catch (const mqtt::exception& e) {
-    return unexpected("connecting to " + options_.mqtt.uri + " failed: " + e.get_message() +
-                      " (" + std::string(e.what()) + ")");
+    std::string why = "connecting to " + options_.mqtt.uri + " failed: " + e.get_message();
+    if (options_.mqtt.tls) why += tls_diagnosis();
+    return unexpected(why);
   }
+}
+
+// Paho reports only "TCP/TLS connect failure". When the broker's certificate is the reason, say
+// so: a TLS handshake of our own (Mbed TLS, same CA file and host name) tells which check failed.
+std::string PahoMessageBus::tls_diagnosis() const {
+  const std::string& uri = options_.mqtt.uri;  // ssl://host:port
+  const auto host_start = uri.find("://") + 3;
+  const auto colon = uri.rfind(':');
+  if (colon == std::string::npos || colon < host_start) return "";
+  Endpoint ep;
+  ep.host = uri.substr(host_start, colon - host_start);
+  ep.port = static_cast<std::uint16_t>(std::atoi(uri.c_str() + colon + 1));
+  const std::string ca = options_.mqtt.tls_files && !options_.mqtt.tls_files->ca_file.empty()
+                             ? options_.mqtt.tls_files->ca_file
+                             : std::string("/etc/ssl/certs/ca-certificates.crt");
+  auto client = MbedTlsHttpsClient::create(HttpsClientOptions{ca, 5000, 4096});
+  if (!client) return "; " + client.error();
+  auto verdict = (*client)->handshake(ep);
+  if (!verdict && verdict.error().detail.find("certificate") != std::string::npos)
+    return "; " + verdict.error().detail + " (check mqtt.tls.ca_file and the broker's host name)";
+  return "";
 }
 
 void PahoMessageBus::disconnect(std::uint32_t timeout_ms) {

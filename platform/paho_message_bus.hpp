@@ -12,7 +12,9 @@
 
 namespace mqtt {
 class async_client;
+class connect_options;
 class iaction_listener;
+class ssl_options;
 }
 
 namespace swas {
@@ -37,9 +39,12 @@ class PahoMessageBus final : public MessagePublisher {
   PahoMessageBus(const PahoMessageBus&) = delete;
   PahoMessageBus& operator=(const PahoMessageBus&) = delete;
 
+  // Installs the callbacks; once, before the first connect (Paho refuses to change them while a
+  // connection attempt is under way).
+  void set_message_handler(Handler handler);
   // One connection attempt, waiting up to `timeout_ms`. On success the bus subscribes to the
-  // command topic (again on every automatic reconnect) and delivers messages to `handler`.
-  Expected<bool, std::string> connect(const Handler& handler, std::uint32_t timeout_ms);
+  // command topic (again on every automatic reconnect) and delivers messages to the handler.
+  Expected<bool, std::string> connect(std::uint32_t timeout_ms);
   // Called (on Paho's thread) when the broker acknowledged a message that had a journal_id.
   void set_delivery_listener(DeliveryListener listener) { delivery_listener_ = std::move(listener); }
   // Called (on Paho's thread, must not block) after every connect and reconnect.
@@ -51,6 +56,7 @@ class PahoMessageBus final : public MessagePublisher {
 
  private:
   void subscribe();
+  std::string tls_diagnosis() const;
 
   MessageBusOptions options_;
   Clock& clock_;
@@ -59,6 +65,8 @@ class PahoMessageBus final : public MessagePublisher {
   DeliveryListener delivery_listener_;
   std::function<void()> connected_hook_;
   std::unique_ptr<mqtt::iaction_listener> delivery_action_;
+  std::unique_ptr<mqtt::ssl_options> ssl_options_;          // both must outlive client_ (see .cpp)
+  std::unique_ptr<mqtt::connect_options> connect_options_;
   std::unique_ptr<mqtt::iaction_listener> subscribe_listener_;
   std::unique_ptr<mqtt::async_client> client_;
 };

@@ -110,6 +110,11 @@ class FakeJournal final : public Journal {
     entries[rec.id] = Entry{rec, false, false, "", {}};
     return BeginResult{BeginState::New, ""};
   }
+  std::optional<BeginResult> find(const std::string& id) override {
+    auto it = entries.find(id);
+    if (it == entries.end()) return std::nullopt;
+    return BeginResult{it->second.finished ? BeginState::Finished : BeginState::InFlight, it->second.payload};
+  }
   void add_waiter(const std::string& id, const Route& route) override { entries[id].waiters.push_back(route); }
   Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload) override {
     if (fail_writes) return unexpected(std::string("disk I/O error"));

@@ -132,17 +132,39 @@ const std::string& cert_dir() {
   return dir->path();
 }
 
-Mosquitto::Mosquitto(const TempDir& dir, bool persistent) : dir_(dir), persistent_(persistent) { start(); }
+Mosquitto::Mosquitto(const TempDir& dir, bool persistent) : dir_(dir) {
+  options_.persistent = persistent;
+  start();
+}
+
+Mosquitto::Mosquitto(const TempDir& dir, MosquittoOptions options) : dir_(dir), options_(std::move(options)) { start(); }
+
+std::string Mosquitto::config_text() const {
+  std::string c;
+  if (::geteuid() == 0) c += "user root\n";  // else mosquitto drops to its own user and cannot read 0600 keys
+  c += "per_listener_settings true\nset_tcp_nodelay true\nmax_queued_messages 10000\n";
+  c += options_.persistent ? "persistence true\npersistence_location " + dir_.path() +
+                                 "/\nautosave_interval 1\nautosave_on_changes true\n"
+                           : "persistence false\n";
+  c += "listener " + std::to_string(port_) + " 127.0.0.1\nallow_anonymous true\n";
+  if (options_.tls) {
+    c += "listener " + std::to_string(tls_port_) + " 127.0.0.1\ncafile " + cert_dir() + "/ca.pem\ncertfile " +
+         cert_dir() + "/server.pem\nkeyfile " + cert_dir() + "/server.key\n";
+    if (options_.require_client_cert) c += "require_certificate true\n";
+    if (!options_.password_file.empty()) c += "allow_anonymous false\npassword_file " + options_.password_file + "\n";
+    else c += "allow_anonymous true\n";
+  }
+  return c;
+}
 
 void Mosquitto::start() {
   for (int attempt = 0; attempt < 5; ++attempt) {
-    if (port_ == 0 || attempt > 0) port_ = free_port();
+    if (port_ == 0 || attempt > 0) {
+      port_ = free_port();
+      tls_port_ = free_port();
+    }
     const std::string conf = dir_.file("mosquitto.conf");
-    const std::string persistence = persistent_ ? "persistence true\npersistence_location " + dir_.path() +
-                                                      "/\nautosave_interval 1\nautosave_on_changes true\n"
-                                                : "persistence false\n";
-    write_file(conf, "listener " + std::to_string(port_) + " 127.0.0.1\nallow_anonymous true\n"
-                     "set_tcp_nodelay true\nmax_queued_messages 10000\n" + persistence, 0644);
+    write_file(conf, config_text(), 0644);
     proc_ = std::make_unique<Process>(std::vector<std::string>{SWAS_MOSQUITTO, "-c", conf},
                                       dir_.file("mosquitto.log"));
     if (proc_->wait_for_log("running", 5s) && proc_->running()) return;
@@ -182,7 +204,9 @@ Emulator::Emulator(const TempDir& dir, const std::string& instances_json, Emulat
     : ca_(cert_dir() + "/" + opts.ca) {
   const std::string config = dir.file("emulator-" + std::to_string(free_port()) + ".json");
   write_file(config, std::string(R"({"credentials":[{"access_key_id":")") + kAccessKeyId +
-                         R"(","access_key_secret":")" + kAccessKeySecret + R"("}],"instances":)" +
+                         R"(","access_key_secret":")" + kAccessKeySecret + R"("},{"access_key_id":")" +
+                         kStsAccessKeyId + R"(","access_key_secret":")" + kStsSecret + R"(","security_token":")" +
+                         kStsToken + R"("}],"instances":)" +
                          instances_json + R"(,"stop_delay_ms":)" + std::to_string(opts.stop_delay_ms) + "}");
   const std::string port_file = config + ".port";
   std::vector<std::string> argv{SWAS_EMULATOR_BIN, "--config", config, "--cert", cert_dir() + "/" + opts.cert,
@@ -215,12 +239,14 @@ Agent::Agent(const TempDir& dir, AgentOptions o, bool wait_ready) {
   config_path_ = dir.file("agent-" + tag + ".json");
   write_file(config_path_,
              R"({"gateway_id":")" + gateway_id() + R"(","mqtt":{"uri":")" + o.mqtt_uri +
-                 R"(","version":)" + std::to_string(o.mqtt_version) + R"(,"keepalive_s":10},"cloud":{"endpoint":")" +
+                 R"(","version":)" + std::to_string(o.mqtt_version) + R"(,"keepalive_s":10)" + o.mqtt_extra +
+                 R"(},"cloud":{"endpoint":")" +
                  o.endpoint + R"(","ca_file":")" + (o.ca_file.empty() ? cert_dir() + "/ca.pem" : o.ca_file) +
                  R"(","timeout_ms":3000,"retry":)" + o.retry_json + R"(},"credentials_file":")" + (o.credentials_in_env ? dir.file("none.json") : creds) +
                  R"(","state_dir":")" + state + "\"" + o.extra_config + "}",
              0644);
-  if (o.credentials_in_env) {
+  env_ = o.env;
+  if (o.credentials_in_env && !env_.count("ALIBABA_CLOUD_ACCESS_KEY_ID")) {
     env_["ALIBABA_CLOUD_ACCESS_KEY_ID"] = Emulator::kAccessKeyId;
     env_["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = Emulator::kAccessKeySecret;
   }

@@ -65,19 +65,31 @@ class Process {
 // Certificates made once per test binary by tests/support/make-test-certs.
 const std::string& cert_dir();
 
+struct MosquittoOptions {
+  bool persistent = false;           // keep sessions and queued messages across broker restarts
+  bool tls = false;                  // a second listener with TLS (test CA, server.pem)
+  bool require_client_cert = false;  // ... that requires a client certificate
+  std::string password_file;         // ... that requires this mosquitto_passwd file
+};
+
 class Mosquitto {
  public:
-  // `persistent`: the broker keeps sessions and queued messages across its own restarts.
   explicit Mosquitto(const TempDir& dir, bool persistent = false);
+  Mosquitto(const TempDir& dir, MosquittoOptions options);
   int port() const { return port_; }
   std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  // The TLS listener, by host name (certificates name localhost).
+  std::string tls_uri() const { return "ssl://localhost:" + std::to_string(tls_port_); }
   void restart();
+  std::string log() const { return proc_->log(); }
 
  private:
   void start();
+  std::string config_text() const;
   const TempDir& dir_;
-  bool persistent_ = false;
+  MosquittoOptions options_;
   int port_ = 0;
+  int tls_port_ = 0;
   std::unique_ptr<Process> proc_;
 };
 
@@ -106,6 +118,9 @@ struct EmulatorOptions {
 
 class Emulator {
  public:
+  static constexpr const char* kStsAccessKeyId = "STS.TestStsAccessKeyId";
+  static constexpr const char* kStsSecret = "TestStsSecret-d0n0tl0g";
+  static constexpr const char* kStsToken = "TestSecurityToken-d0n0tl0g";
   static constexpr const char* kAccessKeyId = "LTAI5tTestAccessKeyId";
   static constexpr const char* kAccessKeySecret = "TestAccessKeySecret-d0n0tl0g";
 
@@ -135,6 +150,8 @@ struct AgentOptions {
   std::string log_level = "info";
   bool credentials_in_env = false;
   std::string extra_config;  // raw JSON members appended to the top-level object
+  std::string mqtt_extra;  // raw JSON members appended to the "mqtt" object
+  std::map<std::string, std::string> env;  // extra environment (credentials from the environment)
   // cloud.retry: small waits keep tests short; the attempt bound is what tests count.
   std::string retry_json = R"({"max_attempts":4,"backoff_base_ms":50,"backoff_max_ms":200,"deadline_ms":30000})";
   std::string state_dir;  // default: a fresh directory per agent

@@ -1,0 +1,215 @@
+// The dashboard: one MQTT 5 connection over WebSockets, the gateways' retained status, and stop
+// commands with a response topic per page session and correlation data per command.
+import mqtt from './vendor/mqtt.esm.js';
+import * as model from './model.js';
+import { renderGateways, renderHistory, setConnection, showError } from './view.js';
+
+const session = model.randomHex(6);
+const state = {
+  client: null,
+  gateways: new Map(),     // gateway id -> parsed status + seenAt
+  commands: [],            // newest first
+  byCorrelation: new Map(),
+  pending: null,           // the stop waiting for confirmation
+};
+const $ = (id) => document.getElementById(id);
+const storage = { get: (k) => { try { return localStorage.getItem(k) ?? ''; } catch { return ''; } },
+  set: (k, v) => { try { localStorage.setItem(k, v); } catch { /* private mode */ } } };
+
+function redrawGateways() { renderGateways(state.gateways, chooseGateway); }
+const historyActions = { resend, stopAgain };
+function redrawHistory() { renderHistory(state.commands, historyActions); }
+
+// ---------------------------------------------------------------------------------------------
+// Broker
+
+function connect(url) {
+  if (state.client) state.client.end(true);
+  state.gateways.clear();
+  redrawGateways();
+  showError('broker-error', '');
+  setConnection('connecting', 'Connecting…');
+  const username = $('broker-username').value;
+  const client = mqtt.connect(url, {
+    protocolVersion: 5,
+    clean: true,
+    clientId: `swas-dashboard-${session}`,
+    reconnectPeriod: 3000,
+    connectTimeout: 10000,
+    username: username || undefined,
+    password: username ? $('broker-password').value : undefined,
+  });
+  state.client = client;
+  client.on('connect', () => {
+    if (client !== state.client) return;
+    setConnection('online', 'Connected');
+    showError('broker-error', '');
+    client.subscribe([model.STATUS_FILTER, model.replyFilter(session)], { qos: 1 }, (err, granted) => {
+      const refused = (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => g.topic);
+      if (err || refused.length) showError('broker-error', `The broker refused the subscription to ${refused.join(', ') || err.message}`);
+    });
+  });
+  client.on('reconnect', () => { if (client === state.client) setConnection('connecting', 'Reconnecting…'); });
+  client.on('offline', () => { if (client === state.client) setConnection('error', 'Broker unreachable'); });
+  client.on('error', (err) => { if (client === state.client) showError('broker-error', `Broker: ${err.message}`); });
+  client.on('message', (topic, payload, packet) => { if (client === state.client) onMessage(topic, payload, packet); });
+}
+
+function onMessage(topic, payload, packet) {
+  const text = new TextDecoder().decode(payload);
+  if (topic.endsWith(`/replies/${session}`)) {
+    onResult(text, packet.properties?.correlationData);
+    return;
+  }
+  const status = model.parseStatus(topic, text);
+  if (status) {
+    state.gateways.set(status.gateway, { ...status, seenAt: new Date() });
+  } else if (text === '' && topic.endsWith('/status')) {
+    state.gateways.delete(model.gatewayOfTopic(topic));  // a cleared retained status
+  } else {
+    return;
+  }
+  redrawGateways();
+}
+
+function onResult(text, correlationData) {
+  const correlation = correlationData ? new TextDecoder().decode(correlationData) : '';
+  const cmd = state.byCorrelation.get(correlation);
+  const result = model.parseResult(text);
+  if (!cmd || !result || result.id !== cmd.id) return;
+  clearTimeout(cmd.timer);
+  cmd.result = result;
+  cmd.phase = result.ok ? 'ok' : 'failed';
+  redrawHistory();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stopping an instance: form → confirmation → publish → result
+
+// A new command for the same instance, through the form and its confirmation.
+function stopAgain(cmd) {
+  $('stop-gateway').value = cmd.gateway;
+  $('stop-instance').value = cmd.instanceId;
+  $('stop-region').value = cmd.regionId;
+  $('stop-form').scrollIntoView({ behavior: 'smooth', block: 'start' });
+  $('stop-review').focus();
+}
+
+function chooseGateway(gateway) {
+  $('stop-gateway').value = gateway;
+  $('stop-instance').focus();
+  $('stop-form').scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+
+function formValues() {
+  return {
+    gateway: $('stop-gateway').value.trim(),
+    instanceId: $('stop-instance').value.trim(),
+    regionId: $('stop-region').value.trim(),
+  };
+}
+
+function review(event) {
+  event.preventDefault();
+  const values = formValues();
+  const problem = model.validateStop(values);
+  showError('stop-error', problem);
+  if (problem) return;
+  state.pending = values;
+  $('confirm-instance').textContent = values.instanceId;
+  $('confirm-region').textContent = values.regionId;
+  $('confirm-gateway').textContent = values.gateway;
+  const known = state.gateways.get(values.gateway);
+  let warning = '';
+  if (!known) warning = `No status from ${values.gateway} yet: check the gateway id.`;
+  else if (known.state !== 'online') warning = `${values.gateway} is ${known.state}: it will not receive this command until it reconnects, if ever.`;
+  showError('confirm-warning', warning);
+  $('confirm').hidden = false;
+  $('stop-review').disabled = true;
+  $('confirm-stop').focus();
+}
+
+function closeConfirmation() {
+  state.pending = null;
+  $('confirm').hidden = true;
+  $('stop-review').disabled = false;
+}
+
+function confirmStop() {
+  const values = state.pending;
+  closeConfirmation();
+  if (!values) return;
+  if (!state.client?.connected) {
+    showError('stop-error', 'Not connected to the broker.');
+    return;
+  }
+  const cmd = { ...values, id: model.newCommandId(), phase: 'sending', sentAt: new Date(), result: null, timer: null };
+  state.commands.unshift(cmd);
+  storage.set('swas.region', values.regionId);
+  publish(cmd);
+}
+
+function resend(cmd) {
+  if (!state.client?.connected) {
+    showError('stop-error', 'Not connected to the broker.');
+    return;
+  }
+  cmd.phase = 'sending';
+  cmd.result = null;
+  publish(cmd);
+}
+
+// Publishes `cmd` (QoS 1) with a fresh correlation; the same command id, so the agent never
+// stops an instance twice for it.
+function publish(cmd) {
+  const correlation = model.randomHex(16);
+  state.byCorrelation.set(correlation, cmd);
+  clearTimeout(cmd.timer);
+  cmd.timer = setTimeout(() => {
+    if (cmd.phase === 'waiting' || cmd.phase === 'sending') { cmd.phase = 'no-answer'; redrawHistory(); }
+  }, model.RESULT_TIMEOUT_MS);
+  const payload = model.buildStopCommand(cmd);
+  const properties = {
+    responseTopic: model.replyTopic(cmd.gateway, session),
+    correlationData: correlation,
+    messageExpiryInterval: model.COMMAND_EXPIRY_S,
+  };
+  state.client.publish(model.commandTopic(cmd.gateway), payload, { qos: 1, properties }, (err) => {
+    if (err) {
+      clearTimeout(cmd.timer);
+      cmd.phase = 'error';
+      cmd.error = err.message;
+    } else if (cmd.phase === 'sending') {
+      cmd.phase = 'waiting';
+    }
+    redrawHistory();
+  });
+  redrawHistory();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function start() {
+  const url = model.defaultBrokerUrl(window.location, storage.get('swas.broker'));
+  $('broker-url').value = url;
+  $('stop-region').value = storage.get('swas.region');
+  $('reply-filter').textContent = model.replyFilter(session);
+  $('broker-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const next = $('broker-url').value.trim();
+    if (!model.isBrokerUrl(next)) {
+      showError('broker-error', 'Use a ws:// or wss:// URL, for example ws://broker.example:9001/');
+      return;
+    }
+    storage.set('swas.broker', next);
+    connect(next);
+  });
+  $('stop-form').addEventListener('submit', review);
+  $('confirm-stop').addEventListener('click', confirmStop);
+  $('confirm-cancel').addEventListener('click', closeConfirmation);
+  redrawGateways();
+  redrawHistory();
+  if (model.isBrokerUrl(url)) connect(url);
+}
+
+start();

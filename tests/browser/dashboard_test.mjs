@@ -1,0 +1,251 @@
+// The dashboard in a real browser: Playwright (playwright-core) drives Debian's chromium against
+// a real mosquitto (TCP + WebSockets), the real swas-agent and the SWAS emulator on loopback.
+//
+//   node dashboard_test.mjs --agent PATH --emulator PATH --make-certs PATH --mosquitto PATH
+//        --dashboard DIR [--chromium /usr/bin/chromium] [--screenshots DIR]
+//
+// The dashboard must be built (DIR/dist) and tests/browser/node_modules installed: ctest's
+// browser.npm_setup fixture does both. Fails (never skips) when chromium is missing. Starts and
+// always kills its processes, never runs longer than the watchdog, and prints "N passed, N failed".
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { killAll, makeCerts, startAgent, startEmulator, startMosquitto } from './processes.mjs';
+import { emulatorState } from './emulator_admin.mjs';
+
+const WATCHDOG_MS = 180000;
+const UI_TIMEOUT_MS = 20000;
+const GATEWAY = 'gw-browser';
+const RUNNING = 'ace0706b2ac4454d984295a94213b001';
+const STOPPED = 'ace0706b2ac4454d984295a94213b002';
+const REGION = 'cn-hangzhou';
+const AK_ID = 'LTAI5tBrowserTestKey01';
+const AK_SECRET = 'BrowserTestSecret-d0n0tl0g';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+};
+const opts = {
+  agent: arg('--agent'), emulator: arg('--emulator'), makeCerts: arg('--make-certs'), mosquitto: arg('--mosquitto'),
+  dashboard: arg('--dashboard', path.resolve(here, '../../dashboard')), chromium: arg('--chromium', '/usr/bin/chromium'),
+  screenshots: process.env.SWAS_SCREENSHOT_DIR || arg('--screenshots', path.join(os.tmpdir(), 'swas-dashboard-screenshots')),
+};
+
+let tmpDir = null;
+let context = null;
+const procs = {};
+
+function dumpLogs() {
+  for (const p of Object.values(procs)) if (p?.child) console.error(p.child.tail());
+}
+function cleanup() {
+  killAll();
+  if (tmpDir && !process.env.SWAS_KEEP_TEST_DIRS) rmSync(tmpDir, { recursive: true, force: true });
+  tmpDir = null;
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => { console.error(`FAIL: interrupted by ${sig}`); process.exit(1); });
+}
+const watchdog = setTimeout(() => {
+  console.error(`FAIL: watchdog: the browser test did not finish within ${WATCHDOG_MS / 1000} s`);
+  dumpLogs();
+  process.exit(1);
+}, WATCHDOG_MS);
+
+function fatal(msg) {
+  console.error(`FAIL: ${msg}`);
+  console.log('dashboard: 0 passed, 1 failed');
+  dumpLogs();
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const results = { passed: 0, failed: 0 };
+async function check(name, fn) {
+  try {
+    await fn();
+    results.passed++;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    results.failed++;
+    console.log(`FAIL ${name}\n     ${String((e && e.stack) || e).split('\n').slice(0, 6).join('\n     ')}`);
+  }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+const card = (page) => page.locator(`article.gateway[data-gateway="${GATEWAY}"]`);
+
+async function waitForGatewayState(page, state) {
+  await card(page).locator('.gateway-state', { hasText: new RegExp(`^${state}$`) })
+    .waitFor({ timeout: UI_TIMEOUT_MS });
+}
+
+async function fillStop(page, instanceId) {
+  await page.fill('#stop-gateway', GATEWAY);
+  await page.fill('#stop-instance', instanceId);
+  await page.fill('#stop-region', REGION);
+  await page.click('#stop-review');
+}
+
+// Sends a stop through the form and its confirmation; returns the new history item.
+async function stopThroughForm(page, instanceId) {
+  const before = await page.locator('#history > li').count();
+  await fillStop(page, instanceId);
+  await page.locator('#confirm').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+  assert((await page.locator('#confirm-instance').textContent()) === instanceId, 'confirmation names another instance');
+  await page.click('#confirm-stop');
+  await page.locator('#history > li').nth(before).waitFor({ timeout: UI_TIMEOUT_MS });
+  const item = page.locator('#history > li').first();
+  await item.locator('xpath=self::*[@data-phase="ok" or @data-phase="failed"]').waitFor({ timeout: UI_TIMEOUT_MS });
+  return item;
+}
+
+async function runChecks(page, emulatorPort) {
+  await check('(a) the page connects over WebSockets and shows the gateway online (retained status)', async () => {
+    await page.locator('#connection', { hasText: 'Connected' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await waitForGatewayState(page, 'online');
+    const meta = await card(page).locator('.gateway-meta').textContent();
+    assert(/v\d+\.\d+\.\d+/.test(meta), `no version in "${meta}"`);
+  });
+
+  await check('(b) bad input is refused in the page, and Cancel sends nothing', async () => {
+    await fillStop(page, '');
+    assert(await page.locator('#stop-error').isVisible(), 'no error for an empty InstanceId');
+    assert(!(await page.locator('#confirm').isVisible()), 'confirmation shown for an empty InstanceId');
+    await fillStop(page, RUNNING);
+    await page.locator('#confirm').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    await page.click('#confirm-cancel');
+    assert(!(await page.locator('#confirm').isVisible()), 'confirmation still shown after Cancel');
+    assert((await page.locator('#history > li').count()) === 0, 'Cancel added a command');
+    const s = await emulatorState(emulatorPort, opts.caFile);
+    assert(Number(s.requests) === 0, `the cloud got ${s.requests} requests before any confirmation`);
+  });
+
+  await check('(c) a stop through the form and its confirmation shows the RequestId', async () => {
+    const item = await stopThroughForm(page, RUNNING);
+    assert((await item.getAttribute('data-phase')) === 'ok', `phase ${await item.getAttribute('data-phase')}`);
+    const requestId = (await item.locator('.request-id').textContent()).trim();
+    assert(/^[0-9A-F-]{20,}$/i.test(requestId), `RequestId "${requestId}"`);
+    assert((await item.locator('.steps li.done').count()) === 3, 'progress does not show sent, waiting and result done');
+    const s = await emulatorState(emulatorPort, opts.caFile);
+    assert(Number(s.stops?.[RUNNING]) === 1, `stops[${RUNNING}] = ${s.stops?.[RUNNING]}, want 1`);
+  });
+
+  await check('(d) a stop of a stopped instance shows IncorrectInstanceStatus, its message and a hint', async () => {
+    const item = await stopThroughForm(page, STOPPED);
+    assert((await item.getAttribute('data-phase')) === 'failed', `phase ${await item.getAttribute('data-phase')}`);
+    assert((await item.locator('.result-code').textContent()) === 'IncorrectInstanceStatus', 'wrong code');
+    assert((await item.locator('.result-message').textContent()).length > 0, 'no message');
+    assert(await item.locator('.hint').isVisible(), 'no hint');
+    assert((await item.locator('button').count()) === 0, 'a retry is offered for a final answer');
+    assert((await page.locator('#history > li').count()) === 2, 'history does not hold both commands');
+  });
+
+  await check('(e) the gateway\'s counters follow the commands (status after each command)', async () => {
+    await card(page).locator('.counter-received', { hasText: /^2$/ }).waitFor({ timeout: UI_TIMEOUT_MS });
+    const ok = await card(page).locator('.counter-succeeded').textContent();
+    assert(ok === '1', `succeeded ${ok}, want 1`);
+  });
+
+  await check('(f) screenshots at 1280x900 and 390x844; no sideways scrolling on the phone', async () => {
+    mkdirSync(opts.screenshots, { recursive: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(opts.screenshots, 'dashboard-desktop.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert(width <= 390, `page is ${width} px wide at 390`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(opts.screenshots, 'dashboard-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await check('(g) SIGKILL of the agent: the broker publishes its will and the gateway turns offline', async () => {
+    await procs.agent.child.kill('SIGKILL');
+    await waitForGatewayState(page, 'offline');
+  });
+
+  await check('(h) a stop to the offline gateway: a warning first, then "no result yet" and Send again', async () => {
+    await fillStop(page, RUNNING);
+    await page.locator('#confirm-warning', { hasText: 'offline' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await page.click('#confirm-stop');
+    const item = page.locator('#history > li').first();
+    await item.locator('xpath=self::*[@data-phase="waiting"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    await page.clock.fastForward(31000);  // past the page's 30 s result timeout
+    await item.locator('xpath=self::*[@data-phase="no-answer"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    await item.locator('button', { hasText: 'Send again' }).click();
+    await item.locator('xpath=self::*[@data-phase="waiting"]').waitFor({ timeout: UI_TIMEOUT_MS });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function loadPlaywright() {
+  const entry = path.join(here, 'node_modules', 'playwright-core', 'index.mjs');
+  if (!existsSync(entry)) fatal(`${entry} is missing: run "npm ci --prefix ${here}" (ctest's browser.npm_setup does)`);
+  return (await import(pathToFileURL(entry).href)).chromium;
+}
+
+async function main() {
+  for (const key of ['agent', 'emulator', 'makeCerts', 'mosquitto']) {
+    if (!opts[key] || !existsSync(opts[key])) fatal(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} not found: ${opts[key]}`);
+  }
+  if (!existsSync(opts.chromium)) fatal(`chromium not found at ${opts.chromium}: install it (scripts/install-deps)`);
+  const dist = path.join(opts.dashboard, 'dist');
+  if (!existsSync(path.join(dist, 'index.html'))) fatal(`${dist} is not built: run "npm ci && npm run build" in ${opts.dashboard}`);
+  const chromium = await loadPlaywright();
+  const { startServer } = await import(pathToFileURL(path.join(opts.dashboard, 'serve.mjs')).href);
+
+  tmpDir = mkdtempSync(path.join(os.tmpdir(), 'swas-browser-'));
+  const certs = makeCerts(opts.makeCerts, path.join(tmpDir, 'certs'));
+  opts.caFile = certs.ca;
+  procs.mosquitto = await startMosquitto(opts.mosquitto, tmpDir);
+  procs.emulator = await startEmulator(opts.emulator, tmpDir, certs, {
+    accessKeyId: AK_ID, accessKeySecret: AK_SECRET,
+    instances: [{ InstanceId: RUNNING, RegionId: REGION, state: 'Running' },
+      { InstanceId: STOPPED, RegionId: REGION, state: 'Stopped' }],
+  });
+  procs.agent = await startAgent(opts.agent, tmpDir, {
+    gatewayId: GATEWAY, mqttUri: procs.mosquitto.uri, endpoint: procs.emulator.endpoint, caFile: certs.ca,
+    accessKeyId: AK_ID, accessKeySecret: AK_SECRET,
+  });
+  const web = await startServer({ root: dist, host: '127.0.0.1', port: 0 });
+  console.log(`mosquitto tcp ${procs.mosquitto.tcpPort} ws ${procs.mosquitto.wsPort}, emulator ${procs.emulator.port}, page ${web.url}`);
+
+  context = await chromium.launchPersistentContext(path.join(tmpDir, 'chromium-profile'), {
+    executablePath: opts.chromium, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 },
+    timeout: 30000,
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+  await page.clock.install();  // runs in real time; (h) jumps it forward
+  await page.goto(`${web.url}?ws=${procs.mosquitto.wsPort}`, { timeout: UI_TIMEOUT_MS });
+  try {
+    await runChecks(page, procs.emulator.port);
+    await check('(i) no script errors in the page', async () => {
+      assert(pageErrors.length === 0, pageErrors.join(' | '));
+    });
+  } finally {
+    await context.close().catch(() => {});
+    web.server.close();
+  }
+  if (results.failed > 0) dumpLogs();
+  console.log(`screenshots in ${opts.screenshots}`);
+  console.log(`dashboard: ${results.passed} passed, ${results.failed} failed`);
+  clearTimeout(watchdog);
+  cleanup();
+  process.exit(results.failed === 0 ? 0 : 1);
+}
+
+main().catch((e) => fatal((e && e.stack) || String(e)));

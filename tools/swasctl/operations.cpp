@@ -1,0 +1,111 @@
+// stop: subscribe to a reply topic of our own, publish the command, wait for its result.
+// status: subscribe to the status topics and collect the retained messages for a while.
+#include "operations.hpp"
+
+#include <ctime>
+#include <optional>
+#include <map>
+#include <vector>
+
+#include "mqtt_link.hpp"
+#include "result_report.hpp"
+#include "status_report.hpp"
+
+namespace swasctl {
+namespace {
+
+constexpr std::chrono::milliseconds kConnectTimeout{10000};
+constexpr std::chrono::milliseconds kBrokerStepTimeout{10000};
+
+// swasctl-20261126T030000Z-1a2b3c: sortable, and unique enough with the random tail.
+std::string new_command_id() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  return "swasctl-" + std::string(stamp) + "-" + random_hex(3);
+}
+
+int broker_failure(std::ostream& err, const std::string& what) {
+  err << "swasctl: " << what << "\n";
+  return kExitBroker;
+}
+
+int report_timeout(const StopOptions& o, const std::string& id, std::ostream& err) {
+  err << "TIMEOUT  no result from gateway " << o.gateway << " within " << format_duration(o.timeout)
+      << " (command " << id << ")\n"
+      << "hint: is the gateway online (swasctl status --gateway " << o.gateway << ")? The command expires "
+      << "unstarted after " << format_duration(o.expires) << "; if it started, the same stop with --id " << id
+      << " gets its result and never stops the instance twice\n";
+  return kExitTimeout;
+}
+
+// The MQTT password from --password-file; an unreadable or unsafe file is a usage error.
+std::optional<std::string> load_password(const BrokerOptions& b, std::ostream& err) {
+  if (b.password_file.empty()) return std::string();
+  PasswordOrError read = read_password_file(b.password_file);
+  if (read.error.empty()) return std::move(read.password);
+  err << "swasctl: " << read.error << "\n";
+  return std::nullopt;
+}
+
+}  // namespace
+
+int run_stop(const StopOptions& o, std::ostream& out, std::ostream& err) {
+  auto password = load_password(o.broker, err);
+  if (!password) return kExitUsage;
+  MqttLink link(o.broker, std::move(*password));
+  if (auto e = link.connect(kConnectTimeout)) return broker_failure(err, *e);
+  const std::string id = o.id.empty() ? new_command_id() : o.id;
+  const std::string reply_topic = "swas/" + o.gateway + "/replies/" + random_hex(8);
+  const std::string correlation = random_hex(16);
+  // Subscribe first, so the result cannot arrive before we listen.
+  if (auto e = link.subscribe(reply_topic, kBrokerStepTimeout)) return broker_failure(err, *e);
+  const auto deadline = MqttLink::Clock::now() + o.timeout;
+  const int expiry_s = static_cast<int>((o.expires.count() + 999) / 1000);
+  if (auto e = link.publish({o.command_topic, build_stop_command(o, id), reply_topic, correlation, expiry_s},
+                            kBrokerStepTimeout))
+    return broker_failure(err, *e);
+  while (auto msg = link.next(deadline)) {
+    if (msg->correlation_data != correlation || !is_result_for(msg->payload, id)) continue;
+    if (o.json) {
+      out << msg->payload << "\n";
+      return exit_code_for(msg->payload);
+    }
+    const ResultReport report = describe_result(msg->payload);
+    out << report.text;
+    return report.exit_code;
+  }
+  if (MqttLink::Clock::now() < deadline)
+    return broker_failure(err, "lost the broker connection while waiting for the result of command " + id);
+  return report_timeout(o, id, err);
+}
+
+int run_status(const StatusOptions& o, std::ostream& out, std::ostream& err) {
+  auto password = load_password(o.broker, err);
+  if (!password) return kExitUsage;
+  MqttLink link(o.broker, std::move(*password));
+  if (auto e = link.connect(kConnectTimeout)) return broker_failure(err, *e);
+  if (auto e = link.subscribe(o.status_topic, kBrokerStepTimeout)) return broker_failure(err, *e);
+  std::map<std::string, GatewayStatus> seen;  // sorted by gateway
+  const auto deadline = MqttLink::Clock::now() + o.wait;
+  while (auto msg = link.next(deadline)) {
+    auto status = parse_status(msg->topic, msg->payload);
+    if (!status || (!o.gateway.empty() && status->gateway != o.gateway)) continue;
+    const std::string gateway = status->gateway;
+    seen[gateway] = std::move(*status);
+    if (!o.gateway.empty()) break;  // the one asked for: no need to wait longer
+  }
+  if (seen.empty()) {
+    err << "swasctl: no status message on " << o.status_topic << " within " << format_duration(o.wait) << "\n";
+    return kExitTimeout;
+  }
+  std::vector<GatewayStatus> list;
+  for (auto& [gateway, status] : seen) list.push_back(std::move(status));
+  out << (o.json ? format_status_json(list) : format_status_table(list));
+  if (!o.gateway.empty() && list.front().state != "online") return kExitFailed;
+  return kExitOk;
+}
+
+}  // namespace swasctl

@@ -1,0 +1,122 @@
+// What swasctl prints for results and status messages, and the command it builds.
+#include <gtest/gtest.h>
+
+#include "result_report.hpp"
+#include "status_report.hpp"
+
+namespace swasctl {
+namespace {
+
+const char* const kOk =
+    R"({"type":"result","id":"c-1","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou",)"
+    R"("ClientToken":"tok","ok":true,"RequestId":"20758A-585D"})";
+const char* const kCloudError =
+    R"({"type":"result","id":"c-2","action":"StopInstance","InstanceId":"i-2","RegionId":"cn-hangzhou",)"
+    R"("ClientToken":"tok","ok":false,"error":{"source":"cloud","HttpStatus":403,"Code":"IncorrectInstanceStatus",)"
+    R"("Message":"The state of the current instance does not support this operation.","RequestId":"R-2"}})";
+const char* const kAgentError =
+    R"({"type":"result","id":"c-3","ok":false,"error":{"source":"agent","Code":"MissingParameter",)"
+    R"("Message":"InstanceId is required"}})";
+
+TEST(Command, HasTheContractFields) {
+  StopOptions o;
+  o.instance = "i-\"1";
+  o.region = "cn-hangzhou";
+  EXPECT_EQ(build_stop_command(o, "c-1"),
+            R"({"type":"command","id":"c-1","action":"StopInstance","InstanceId":"i-\"1","RegionId":"cn-hangzhou"})");
+  o.client_token = "tok";
+  EXPECT_NE(build_stop_command(o, "c-1").find(R"("ClientToken":"tok")"), std::string::npos);
+}
+
+TEST(Result, MatchesByTypeAndId) {
+  EXPECT_TRUE(is_result_for(kOk, "c-1"));
+  EXPECT_FALSE(is_result_for(kOk, "c-2"));
+  EXPECT_FALSE(is_result_for(R"({"type":"command","id":"c-1"})", "c-1"));
+  EXPECT_FALSE(is_result_for(R"({"type":"result","id":null})", "c-1"));
+  EXPECT_FALSE(is_result_for("not json", "c-1"));
+}
+
+TEST(Result, SuccessPrintsTheRequestId) {
+  const ResultReport r = describe_result(kOk);
+  EXPECT_EQ(r.exit_code, kExitOk);
+  EXPECT_EQ(r.text.rfind("OK  RequestId 20758A-585D\n", 0), 0u) << r.text;
+  EXPECT_NE(r.text.find("InstanceId i-1, RegionId cn-hangzhou, ClientToken tok"), std::string::npos);
+  EXPECT_EQ(exit_code_for(kOk), kExitOk);
+}
+
+TEST(Result, CloudErrorKeepsTheCloudsWordsAndAddsAHint) {
+  const ResultReport r = describe_result(kCloudError);
+  EXPECT_EQ(r.exit_code, kExitFailed);
+  EXPECT_EQ(r.text.rfind("FAILED  cloud 403 IncorrectInstanceStatus: The state of the current instance does not "
+                         "support this operation. (RequestId R-2)\nhint: the instance is not Running",
+                         0),
+            0u)
+      << r.text;
+  EXPECT_EQ(exit_code_for(kCloudError), kExitFailed);
+}
+
+TEST(Result, AgentError) {
+  const ResultReport r = describe_result(kAgentError);
+  EXPECT_EQ(r.exit_code, kExitFailed);
+  EXPECT_EQ(r.text.rfind("FAILED  agent MissingParameter: InstanceId is required\nhint: ", 0), 0u) << r.text;
+}
+
+TEST(Result, Unreadable) {
+  const ResultReport r = describe_result("<html>");
+  EXPECT_EQ(r.exit_code, kExitFailed);
+  EXPECT_NE(r.text.find("unreadable result"), std::string::npos);
+}
+
+TEST(Hints, KnownCodesAndTheirSubcodes) {
+  for (const char* code : {"IncorrectInstanceStatus", "InvalidInstanceId.NotFound", "CloudUnreachable", "Busy",
+                           "InvalidParameter", "MissingParameter", "Forbidden", "Throttled", "CredentialsMissing",
+                           "SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound", "InvalidTimeStamp.Expired",
+                           "Forbidden.RAM", "Throttling.User"})
+    EXPECT_TRUE(hint_for(code).has_value()) << code;
+  EXPECT_FALSE(hint_for("SomethingNew").has_value());
+  EXPECT_FALSE(hint_for("Busybody").has_value());
+  EXPECT_FALSE(hint_for("").has_value());
+}
+
+TEST(Status, ParsesTheAgentsMessage) {
+  const auto s = parse_status(
+      "swas/gw-001/status",
+      R"({"type":"status","state":"online","gateway_id":"gw-001","version":"0.1.0","started_at":"2026-11-26T03:00:00Z",)"
+      R"("counters":{"received":5,"succeeded":3,"failed":1,"rejected":1,"in_flight":0},"last_error":"boom"})");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->gateway, "gw-001");
+  EXPECT_EQ(s->state, "online");
+  EXPECT_EQ(s->version, "0.1.0");
+  EXPECT_EQ(s->started_at, "2026-11-26T03:00:00Z");
+  EXPECT_EQ(s->counters.at("received"), 5);
+  EXPECT_EQ(s->counters.at("in_flight"), 0);
+  EXPECT_EQ(s->last_error, "boom");
+}
+
+TEST(Status, OfflineWillAndOtherMessages) {
+  const auto s = parse_status("swas/gw-2/status", R"({"type":"status","state":"offline","version":"0.1.0"})");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->gateway, "gw-2");  // from the topic
+  EXPECT_TRUE(s->counters.empty());
+  EXPECT_FALSE(parse_status("swas/gw-2/status", ""));
+  EXPECT_FALSE(parse_status("swas/gw-2/status", R"({"type":"result"})"));
+  EXPECT_FALSE(parse_status("swas/gw-2/status", "[1]"));
+}
+
+TEST(Status, TableAndJson) {
+  std::vector<GatewayStatus> list;
+  list.push_back(*parse_status("swas/a/status",
+                               R"({"type":"status","state":"online","gateway_id":"gw-a","version":"0.1.0",)"
+                               R"("counters":{"received":12,"succeeded":10,"failed":1,"rejected":1,"in_flight":0},)"
+                               R"("last_error":"line\none"})"));
+  list.push_back(*parse_status("swas/gw-b/status", R"({"type":"status","state":"offline"})"));
+  const std::string table = format_status_table(list);
+  EXPECT_EQ(table,
+            "GATEWAY  STATE    VERSION  RECEIVED  SUCCEEDED  FAILED  REJECTED  IN_FLIGHT  LAST ERROR\n"
+            "gw-a     online   0.1.0    12        10         1       1         0          line one\n"
+            "gw-b     offline  -        -         -          -       -         -          -\n");
+  EXPECT_EQ(format_status_json(list), "[" + list[0].raw + "," + list[1].raw + "]\n");
+}
+
+}  // namespace
+}  // namespace swasctl

@@ -1,0 +1,243 @@
+// swasctl against the real swas-agent, a real mosquitto and the SWAS emulator (tests/integration
+// harness): exit statuses 0, 1, 2, 3 and 4, the text it prints, and `status`.
+#include <signal.h>
+
+#include <mqtt/async_client.h>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "harness.hpp"
+
+namespace swas::it {
+namespace {
+
+const char* const kRunning = "ace0706b2ac4454d984295a94213ct01";
+const char* const kStopped = "ace0706b2ac4454d984295a94213ct02";
+const char* const kRunning2 = "ace0706b2ac4454d984295a94213ct03";
+
+struct CtlRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+  std::chrono::milliseconds elapsed{0};
+};
+
+class SwasctlTest : public ::testing::Test {
+ protected:
+  CtlRun swasctl(std::vector<std::string> args, std::chrono::milliseconds limit = 30s) {
+    args.insert(args.begin(), SWASCTL_BIN);
+    const std::string log = dir_.file("swasctl-" + std::to_string(++runs_) + ".log");
+    const auto start = std::chrono::steady_clock::now();
+    Process p(args, log);
+    CtlRun r;
+    r.exit_code = p.wait_exit(limit).value_or(-1);
+    r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    r.output = p.log();
+    return r;
+  }
+  std::vector<std::string> stop_args(const std::string& gateway, const std::string& instance) {
+    return {"stop", "--broker", mosquitto_.uri(), "--gateway", gateway, "--instance", instance,
+            "--region", "cn-hangzhou"};
+  }
+  void start_agent() { agent_ = std::make_unique<Agent>(dir_, AgentOptions(mosquitto_.uri(), emulator_.endpoint())); }
+
+  TempDir dir_;
+  Mosquitto mosquitto_{dir_};
+  Emulator emulator_{dir_, std::string(R"([{"InstanceId":")") + kRunning +
+                               R"(","RegionId":"cn-hangzhou","state":"Running"},{"InstanceId":")" + kStopped +
+                               R"(","RegionId":"cn-hangzhou","state":"Stopped"},{"InstanceId":")" + kRunning2 +
+                               R"(","RegionId":"cn-hangzhou","state":"Running"}])"};
+  std::unique_ptr<Agent> agent_;
+  int runs_ = 0;
+};
+
+// The table line of `gateway` in swasctl status output ("" when absent).
+std::string line_of(const std::string& output, const std::string& gateway) {
+  const std::size_t at = output.find("\n" + gateway + " ");
+  if (at == std::string::npos) return "";
+  return output.substr(at + 1, output.find('\n', at + 1) - at - 1);
+}
+
+// Publishes retained messages, as agents do with their status.
+void publish_retained(const std::string& uri, const std::string& topic, const std::string& payload) {
+  mqtt::async_client client(uri, "retainer-" + std::to_string(free_port()), mqtt::create_options(MQTTVERSION_5));
+  client.connect(mqtt::connect_options_builder().mqtt_version(MQTTVERSION_5).clean_start(true).finalize())
+      ->wait_for(10s);
+  client.publish(mqtt::make_message(topic, payload, 1, true))->wait_for(5s);
+  client.disconnect()->wait_for(5s);
+}
+
+TEST_F(SwasctlTest, StopOfARunningInstancePrintsTheRequestIdAndExits0) {
+  start_agent();
+  const CtlRun r = swasctl(stop_args(Agent::gateway_id(), kRunning));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("OK  RequestId ", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find(std::string("InstanceId ") + kRunning), std::string::npos) << r.output;
+  EXPECT_EQ(emulator_.state().num({"stops", kRunning}), 1);
+}
+
+TEST_F(SwasctlTest, StopOfAStoppedInstanceExits1WithIncorrectInstanceStatusAndAHint) {
+  start_agent();
+  const CtlRun r = swasctl(stop_args(Agent::gateway_id(), kStopped));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.output.rfind("FAILED  cloud 403 IncorrectInstanceStatus: ", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("(RequestId "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\nhint: "), std::string::npos) << r.output;
+}
+
+TEST_F(SwasctlTest, JsonPrintsTheAgentsResultAndTheSameIdStopsOnce) {
+  start_agent();
+  auto args = stop_args(Agent::gateway_id(), kRunning);
+  args.insert(args.end(), {"--json", "--id", "ctl-json-1", "--client-token", "tok-ctl-json-1"});
+  const CtlRun first = swasctl(args);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const Json j(first.output);
+  ASSERT_TRUE(j.valid()) << first.output;
+  EXPECT_EQ(j.str({"type"}), "result");
+  EXPECT_EQ(j.str({"id"}), "ctl-json-1");
+  EXPECT_EQ(j.str({"ClientToken"}), "tok-ctl-json-1");
+  EXPECT_TRUE(j.is_true({"ok"}));
+  const CtlRun again = swasctl(args);
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(Json(again.output).str({"RequestId"}), j.str({"RequestId"}));
+  EXPECT_EQ(emulator_.state().num({"stops", kRunning}), 1);
+}
+
+TEST_F(SwasctlTest, AnAgentErrorExits1) {
+  start_agent();
+  const CtlRun r = swasctl(stop_args(Agent::gateway_id(), std::string(300, 'x')));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.output.rfind("FAILED  agent InvalidParameter: ", 0), 0u) << r.output;
+}
+
+TEST_F(SwasctlTest, NoAgentExits3AfterTheTimeout) {
+  auto args = stop_args("gw-nobody", kRunning);
+  args.insert(args.end(), {"--timeout", "1500ms", "--id", "ctl-lost-1"});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_GE(r.elapsed, 1500ms);
+  EXPECT_LT(r.elapsed, 10s);
+  EXPECT_NE(r.output.find("TIMEOUT  no result from gateway gw-nobody within 1.5s (command ctl-lost-1)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("--id ctl-lost-1"), std::string::npos) << r.output;
+}
+
+// The agent keeps its MQTT session while it is away, so the broker queues commands for it.
+// swasctl's Message Expiry (the --timeout by default) drops the one it gave up on; a long
+// --expires lets it run when the gateway is back.
+TEST_F(SwasctlTest, ACommandThatExpiredWhileTheGatewayWasAwayNeverRuns) {
+  start_agent();
+  agent_->process().signal(SIGTERM);
+  ASSERT_EQ(agent_->process().wait_exit(15s), 0) << agent_->process().log();
+  auto expiring = stop_args(Agent::gateway_id(), kRunning);
+  expiring.insert(expiring.end(), {"--timeout", "1s", "--id", "ctl-expiring-1"});
+  EXPECT_EQ(swasctl(expiring).exit_code, 3);
+  auto lasting = stop_args(Agent::gateway_id(), kRunning2);
+  lasting.insert(lasting.end(), {"--timeout", "1s", "--expires", "10m", "--id", "ctl-lasting-1"});
+  EXPECT_EQ(swasctl(lasting).exit_code, 3);
+  std::this_thread::sleep_for(1500ms);  // past the first command's expiry
+  agent_->restart();  // same client id and journal: the broker resumes its session
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (emulator_.state().num({"stops", kRunning2}) < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(emulator_.state().num({"stops", kRunning2}), 1) << agent_->process().log();
+  EXPECT_LT(emulator_.state().num({"stops", kRunning}), 1) << agent_->process().log();
+}
+
+TEST_F(SwasctlTest, BadUsageExits2) {
+  const CtlRun missing = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", "gw-it", "--region", "cn-hangzhou"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("--instance is required"), std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("usage: swasctl stop"), std::string::npos) << missing.output;
+  EXPECT_EQ(swasctl({"stop", "--broker", "http://x", "--gateway", "g", "--instance", "i", "--region", "r"}).exit_code, 2);
+  EXPECT_EQ(swasctl({"frobnicate"}).exit_code, 2);
+  const CtlRun help = swasctl({"stop", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("--client-token"), std::string::npos);
+}
+
+TEST_F(SwasctlTest, UnreachableBrokerExits4) {
+  const CtlRun r = swasctl({"stop", "--broker", "tcp://127.0.0.1:" + std::to_string(free_port()), "--gateway", "gw-it",
+                         "--instance", kRunning, "--region", "cn-hangzhou", "--timeout", "2s"});
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("connecting to tcp://127.0.0.1:"), std::string::npos) << r.output;
+}
+
+TEST_F(SwasctlTest, StatusListsRetainedStatusMessages) {
+  publish_retained(mosquitto_.uri(), "swas/gw-a/status",
+                   R"({"type":"status","state":"online","gateway_id":"gw-a","version":"0.1.0",)"
+                   R"("started_at":"2026-11-26T03:00:00Z","counters":{"received":7,"succeeded":5,"failed":1,)"
+                   R"("rejected":1,"in_flight":0},"last_error":"cloud 403 IncorrectInstanceStatus"})");
+  publish_retained(mosquitto_.uri(), "swas/gw-b/status",
+                   R"({"type":"status","state":"offline","gateway_id":"gw-b","version":"0.1.0"})");
+  const CtlRun all = swasctl({"status", "--broker", mosquitto_.uri(), "--wait", "1s"});
+  EXPECT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_NE(all.output.find("GATEWAY"), std::string::npos) << all.output;
+  EXPECT_NE(all.output.find("\ngw-a     online   0.1.0    7         5          1       1         0          "
+                            "cloud 403 IncorrectInstanceStatus\n"),
+            std::string::npos)
+      << all.output;
+  EXPECT_NE(all.output.find("\ngw-b     offline  0.1.0    -"), std::string::npos) << all.output;
+
+  const CtlRun offline = swasctl({"status", "--broker", mosquitto_.uri(), "--gateway", "gw-b"});
+  EXPECT_EQ(offline.exit_code, 1) << offline.output;
+  const CtlRun json = swasctl({"status", "--broker", mosquitto_.uri(), "--gateway", "gw-a", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_EQ(Json(json.output).root->type, cJSON_Array) << json.output;
+  const CtlRun none = swasctl({"status", "--broker", mosquitto_.uri(), "--gateway", "gw-none", "--wait", "500ms"});
+  EXPECT_EQ(none.exit_code, 3) << none.output;
+  EXPECT_NE(none.output.find("no status message on swas/gw-none/status within 500ms"), std::string::npos);
+}
+
+TEST_F(SwasctlTest, TlsBrokerWithLogin) {
+  const std::string passwd = dir_.file("mosquitto.passwd");
+  ASSERT_EQ(std::system(("mosquitto_passwd -b -c '" + passwd + "' operator 's3cret' >/dev/null 2>&1").c_str()), 0);
+  const std::string port = std::to_string(free_port());
+  const std::string conf = dir_.file("tls-mosquitto.conf");
+  write_file(conf, "listener " + port + " 127.0.0.1\ncafile " + cert_dir() + "/ca.pem\ncertfile " + cert_dir() +
+                       "/server.pem\nkeyfile " + cert_dir() + "/server.key\nallow_anonymous false\npassword_file " +
+                       passwd + "\npersistence false\nuser root\n",  // when root: read the 0700 test dir
+             0644);
+  Process broker({SWAS_MOSQUITTO, "-c", conf}, dir_.file("tls-mosquitto.log"));
+  ASSERT_TRUE(broker.wait_for_log("running", 5s)) << broker.log();
+  write_file(dir_.file("right"), "s3cret\n", 0600);
+  write_file(dir_.file("wrong"), "guess\n", 0600);
+  write_file(dir_.file("open"), "s3cret\n", 0644);
+  auto status = [&](const std::string& ca, const std::string& password_file) {
+    return swasctl({"status", "--broker", "ssl://localhost:" + port, "--cafile", cert_dir() + "/" + ca, "--username",
+                    "operator", "--password-file", dir_.file(password_file), "--wait", "300ms"});
+  };
+  const CtlRun ok = status("ca.pem", "right");  // connected and subscribed; nobody publishes status here
+  EXPECT_EQ(ok.exit_code, 3) << ok.output;
+  EXPECT_NE(ok.output.find("no status message on swas/+/status"), std::string::npos) << ok.output;
+  const CtlRun refused = status("ca.pem", "wrong");
+  EXPECT_EQ(refused.exit_code, 4) << refused.output;
+  const CtlRun untrusted = status("other-ca.pem", "right");
+  EXPECT_EQ(untrusted.exit_code, 4) << untrusted.output;
+  const CtlRun open = status("ca.pem", "open");
+  EXPECT_EQ(open.exit_code, 2) << open.output;
+  EXPECT_NE(open.output.find("chmod 600"), std::string::npos) << open.output;
+}
+
+// Needs the agent's status publishing (retained status, last will).
+TEST_F(SwasctlTest, StatusShowsTheRealAgentOnlineThenOfflineAfterSigkill) {
+  start_agent();
+  const CtlRun online = swasctl({"status", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(), "--wait", "5s"});
+  EXPECT_EQ(online.exit_code, 0) << online.output;
+  EXPECT_NE(line_of(online.output, "gw-it").find(" online  0.1.0 "), std::string::npos) << online.output;
+  agent_->process().signal(SIGKILL);
+  agent_->process().wait_exit(5s);
+  // The broker publishes the will as soon as it sees the socket close.
+  CtlRun offline;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  do {
+    offline = swasctl({"status", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(), "--wait", "1s"});
+  } while (offline.exit_code != 1 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(offline.exit_code, 1) << offline.output;
+  EXPECT_NE(line_of(offline.output, "gw-it").find(" offline "), std::string::npos) << offline.output;
+}
+
+}  // namespace
+}  // namespace swas::it

@@ -1,0 +1,77 @@
+// swasctl's help texts (see docs/fleet.md for the longer story).
+#include "cli.hpp"
+
+namespace swasctl {
+namespace {
+
+const char* const kBrokerHelp =
+    "Broker (the same settings as the agent's mqtt config):\n"
+    "  --broker URI           tcp:// or mqtt:// (plain), ssl:// or mqtts:// (TLS), ws:// or wss://\n"
+    "  --cafile FILE          CA certificate(s) that verify the broker (TLS only)\n"
+    "  --cert FILE --key FILE client certificate and its key (TLS only)\n"
+    "  --username NAME        MQTT user name\n"
+    "  --password-file FILE   MQTT password (file mode 600; one trailing newline is ignored)\n";
+
+}  // namespace
+
+std::string main_usage() {
+  return "usage: swasctl stop --broker URI --gateway ID --instance ID --region ID [options]\n"
+         "       swasctl status --broker URI [--gateway ID] [options]\n"
+         "       swasctl help stop|status | --help | --version\n"
+         "\n"
+         "Operates swas-agent gateways over MQTT 5.\n"
+         "  stop     stop an instance through a gateway and wait for its result\n"
+         "  status   list gateways from their retained status messages\n"
+         "\n"
+         "Exit status: 0 ok, 1 the cloud or the agent answered with an error (or, for status\n"
+         "--gateway, the gateway is offline), 2 usage error (or an unsafe --password-file),\n"
+         "3 no answer in time, 4 the broker could not be reached or refused us.\n";
+}
+
+std::string stop_usage() {
+  return std::string(
+             "usage: swasctl stop --broker URI --gateway ID --instance ID --region ID\n"
+             "                    [--client-token T] [--id ID] [--timeout 30s] [--expires D] [--json]\n"
+             "                    [--command-topic TOPIC] [TLS and login options]\n"
+             "\n"
+             "Publishes a StopInstance command (QoS 1, MQTT 5) to swas/<gateway>/commands with a\n"
+             "response topic of its own, waits for the gateway's result and prints it.\n"
+             "  --gateway ID           the gateway's gateway_id\n"
+             "  --instance ID          InstanceId of the Simple Application Server instance\n"
+             "  --region ID            RegionId, for example cn-hangzhou\n"
+             "  --client-token T       idempotency token (default: the agent derives one from\n"
+             "                         the gateway and the command id)\n"
+             "  --id ID                command id (default: a new one). Resending a command with\n"
+             "                         the same id never stops an instance twice\n"
+             "  --timeout D            how long to wait for the result (default 30s; 500ms, 2m)\n"
+             "  --expires D            MQTT message expiry: the command is dropped if it has not\n"
+             "                         started by then, e.g. while the gateway is offline\n"
+             "                         (default: the --timeout, rounded up to seconds)\n"
+             "  --json                 print the result message as the agent sent it\n"
+             "  --command-topic TOPIC  when the agent's mqtt.command_topic is not the default\n"
+             "\n") +
+         kBrokerHelp +
+         "\n"
+         "Exit status: 0 the cloud accepted the stop (RequestId printed), 1 the cloud or the\n"
+         "agent refused it, 2 usage error, 3 no result in time, 4 broker unreachable.\n";
+}
+
+std::string status_usage() {
+  return std::string(
+             "usage: swasctl status --broker URI [--gateway ID] [--wait 2s] [--json]\n"
+             "                      [--status-topic FILTER] [TLS and login options]\n"
+             "\n"
+             "Lists gateways from the retained status messages on swas/+/status: online or\n"
+             "offline, version, command counters and the last error.\n"
+             "  --gateway ID           only this gateway; returns as soon as its status arrives\n"
+             "  --wait D               how long to collect status messages (default 2s)\n"
+             "  --json                 print a JSON array of the status messages\n"
+             "  --status-topic FILTER  when the agents' mqtt.status_topic is not the default\n"
+             "\n") +
+         kBrokerHelp +
+         "\n"
+         "Exit status: 0 listed (with --gateway: it is online), 1 with --gateway: it is offline,\n"
+         "2 usage error, 3 no status received in time, 4 broker unreachable.\n";
+}
+
+}  // namespace swasctl
