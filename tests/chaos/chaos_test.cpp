@@ -1,8 +1,11 @@
 // Chaos against the real binary, real mosquitto and the emulator: kills, broker restarts, an
 // unreachable cloud, a wrong clock, a bad state_dir. Each test prints a FIGURES line that
 // docs/reliability.md quotes.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <map>
@@ -152,8 +155,18 @@ TEST(Chaos, CloudRefusesConnectionsFor30SecondsThenRecovers) {
   Agent agent(dir, o);
   MqttProbe probe(broker.uri());
   probe.subscribe(Agent::command_topic());
-  emulator->process().signal(SIGKILL);  // nothing listens on the port: connections are refused
+  emulator->process().signal(SIGKILL);
   emulator->process().wait_exit(5s);
+  // Hold the port with a bound socket that does not listen: connections to it are refused, and no
+  // other test running in parallel can take the port during the outage.
+  const int hold = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int one = 1;
+  ::setsockopt(hold, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  ASSERT_EQ(::bind(hold, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << "could not hold port " << port;
   std::vector<std::pair<std::string, std::string>> commands;
   for (int i = 0; i < n; ++i) {
     commands.push_back({"u-" + std::to_string(i), stop_command("u-" + std::to_string(i), "i-" + std::to_string(i))});
@@ -161,6 +174,7 @@ TEST(Chaos, CloudRefusesConnectionsFor30SecondsThenRecovers) {
   }
   std::this_thread::sleep_for(30s);
   for (const auto& c : commands) EXPECT_TRUE(probe.results_for(c.first).empty()) << "answered before the cloud was back";
+  ::close(hold);
   emulator = std::make_unique<Emulator>(dir, instances_json(n), eo);
   const int resends = await_all(probe, commands, 30s, 60s);
   const Tally t = tally(probe, *emulator, commands);
