@@ -292,7 +292,7 @@ Endpoint region_endpoint(std::string_view region_id) {
   return ep;
 }
 
-Expected<Config, ConfigError> parse_config(std::string_view json) {
+Expected<Config, ConfigError> parse_config(std::string_view json, const std::optional<std::string>& gateway_id_override) {
   std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(
       cJSON_ParseWithLength(json.data(), json.size()), &cJSON_Delete);
   if (!root) return fail("", "the file is not valid JSON");
@@ -304,8 +304,15 @@ Expected<Config, ConfigError> parse_config(std::string_view json) {
   std::optional<ConfigError> err;
   cfg.gateway_id = get_string(root.get(), "gateway_id", "gateway_id", err).value_or("");
   if (err) return unexpected(*err);
+  if (gateway_id_override) {
+    if (!is_valid_gateway_id(*gateway_id_override))
+      return fail("gateway_id", "given on the command line or in SWAS_GATEWAY_ID must be 1-64 characters of "
+                                "A-Z a-z 0-9 _ . -");
+    cfg.gateway_id = *gateway_id_override;
+  }
   if (!is_valid_gateway_id(cfg.gateway_id))
-    return fail("gateway_id", "is required: 1-64 characters of A-Z a-z 0-9 _ . -");
+    return fail("gateway_id", "is required (in the file, --gateway-id or SWAS_GATEWAY_ID): 1-64 characters of "
+                              "A-Z a-z 0-9 _ . -");
   if (auto e = parse_mqtt(cJSON_GetObjectItemCaseSensitive(root.get(), "mqtt"), cfg.gateway_id, cfg.mqtt))
     return unexpected(*e);
   if (const cJSON* cl = cJSON_GetObjectItemCaseSensitive(root.get(), "cloud"))

@@ -79,7 +79,10 @@ struct ConfigError {
   std::string to_string() const { return key.empty() ? message : key + ": " + message; }
 };
 
-Expected<Config, ConfigError> parse_config(std::string_view json);
+// `gateway_id_override` (from --gateway-id or SWAS_GATEWAY_ID) replaces the file's gateway_id,
+// before the defaults derived from it (client_id, topics) are computed; the file may then omit it.
+Expected<Config, ConfigError> parse_config(std::string_view json,
+                                           const std::optional<std::string>& gateway_id_override = std::nullopt);
 
 // "https://host[:port][/]" -> Endpoint. Only https is accepted: the certificate is always checked.
 Expected<Endpoint, std::string> parse_endpoint(std::string_view url);

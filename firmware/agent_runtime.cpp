@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "command_processor.hpp"
+#include "instance_lock.hpp"
 #include "ctr_drbg_entropy.hpp"
 #include "mbedtls_https_client.hpp"
 #include "paho_message_bus.hpp"
@@ -71,6 +72,11 @@ Expected<bool, std::string> check_runtime_resources(const AgentSetup& setup) {
 
 int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   const Config cfg = setup.config;
+  auto lock = InstanceLock::acquire(cfg.state_dir);
+  if (!lock) {
+    log.write(LogLevel::Error, lock.error());
+    return 2;
+  }
   SystemClock clock;
   auto tls = TlsClientContext::create(https_options(cfg));
   auto entropy = CtrDrbgEntropy::create("swas-agent workflow");

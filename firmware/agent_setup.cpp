@@ -92,10 +92,13 @@ Expected<bool, std::string> prepare_state_dir(const std::string& dir) {
 
 }  // namespace
 
-Expected<AgentSetup, std::string> load_agent_setup(const std::string& config_path) {
+Expected<AgentSetup, std::string> load_agent_setup(const std::string& config_path, const std::string& gateway_id) {
   auto text = read_text_file(config_path, kMaxConfigBytes);
   if (!text) return unexpected("cannot read the config file " + text.error());
-  auto config = parse_config(*text);
+  std::optional<std::string> override_id;
+  if (!gateway_id.empty()) override_id = gateway_id;
+  else if (!env("SWAS_GATEWAY_ID").empty()) override_id = env("SWAS_GATEWAY_ID");
+  auto config = parse_config(*text, override_id);
   if (!config) return unexpected(config_path + ": " + config.error().to_string());
   AgentSetup s;
   s.config = std::move(*config);

@@ -22,6 +22,7 @@ struct AgentSetup {
 // Reads and validates the config file, credentials (environment first, then credentials_file),
 // the MQTT password file and the TLS files it names, and prepares state_dir (created 0700 when
 // missing). The error names the file or key and says what to do.
-Expected<AgentSetup, std::string> load_agent_setup(const std::string& config_path);
+// `gateway_id` (from --gateway-id; else SWAS_GATEWAY_ID is used) overrides the file's.
+Expected<AgentSetup, std::string> load_agent_setup(const std::string& config_path, const std::string& gateway_id = "");
 
 }  // namespace swas

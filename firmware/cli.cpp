@@ -29,6 +29,10 @@ Expected<CliOptions, std::string> parse_cli(const std::vector<std::string>& args
       if (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")
         return unexpected("--log-level must be debug, info, warn or error, not \"" + *v + "\"");
       o.log_level = *v;
+    } else if (arg == "--gateway-id") {
+      auto v = take_value("--gateway-id");
+      if (!v) return unexpected(v.error());
+      o.gateway_id = *v;
     } else if (arg == "--check-config" && !has_inline) {
       o.check_config = true;
     } else if (arg == "--version" && !has_inline) {
@@ -44,13 +48,15 @@ Expected<CliOptions, std::string> parse_cli(const std::vector<std::string>& args
 
 std::string usage_text() {
   return "Usage: swas-agent [--config PATH] [--log-level debug|info|warn|error]\n"
-         "                  [--check-config] [--version] [--help]\n"
+         "                  [--gateway-id ID] [--check-config] [--version] [--help]\n"
          "\n"
          "Receives StopInstance commands over MQTT, calls Alibaba Cloud Simple Application Server\n"
          "(swas-open 2020-06-01) over HTTPS with a signature V3 request, and publishes the result.\n"
          "\n"
          "  --config PATH      configuration file (default /etc/swas-agent/config.json)\n"
          "  --log-level LEVEL  debug, info (default), warn or error; logs go to standard error\n"
+         "  --gateway-id ID    this gateway's id; overrides SWAS_GATEWAY_ID, which overrides the\n"
+         "                     config file's gateway_id (one image for many gateways)\n"
          "  --check-config     load and validate the configuration, credentials, CA files and\n"
          "                     state directory, print what is wrong or \"config OK\", and exit\n"
          "  --version          print the version and exit\n"

@@ -10,6 +10,7 @@ namespace swas {
 struct CliOptions {
   std::string config_path = "/etc/swas-agent/config.json";
   std::string log_level = "info";
+  std::string gateway_id;  // --gateway-id; empty: SWAS_GATEWAY_ID or the config file
   bool check_config = false;
   bool version = false;
   bool help = false;

@@ -22,7 +22,7 @@ int run(const swas::CliOptions& cli) {
   swas::LogLevel level = swas::LogLevel::Info;
   swas::parse_log_level(cli.log_level, level);
   swas::StderrLogger log(level);
-  auto setup = swas::load_agent_setup(cli.config_path);
+  auto setup = swas::load_agent_setup(cli.config_path, cli.gateway_id);
   if (!setup) {
     std::fprintf(stderr, "swas-agent: configuration error: %s\n", setup.error().c_str());
     return kExitUsage;

@@ -144,6 +144,46 @@ TEST(Lifecycle, Mqtt311ModeAnswersOnTheCommandTopicAndIgnoresItsOwnResults) {
   EXPECT_EQ(emulator.state().num({"requests"}), 1);
 }
 
+TEST(Lifecycle, GatewayIdFromTheCommandLineOverridesTheEnvironmentWhichOverridesTheFile) {
+  TempDir dir;
+  Mosquitto broker(dir);
+  Emulator emulator(dir, kOneInstance);
+  Agent from_file(dir, AgentOptions(broker.uri(), emulator.endpoint()), /*wait_ready=*/false);
+  from_file.process().signal(SIGKILL);
+  from_file.process().wait_exit(5s);
+  MqttProbe probe(broker.uri());
+  probe.subscribe("swas/gw-cli/commands");
+  probe.subscribe("swas/gw-env/commands");
+  Process env_only({SWAS_AGENT_BIN, "--config", from_file.config_path()}, dir.file("env.log"),
+                   {{"SWAS_GATEWAY_ID", "gw-env"}});
+  ASSERT_TRUE(env_only.wait_for_log("subscribed to swas/gw-env/commands", 15s)) << env_only.log();
+  probe.publish("swas/gw-env/commands", stop_command("env-1", "i-1"));
+  auto r = probe.wait_result("env-1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->topic, "swas/gw-env/commands");
+  env_only.signal(SIGTERM);
+  ASSERT_EQ(env_only.wait_exit(10s), std::optional<int>(0));
+  Process cli({SWAS_AGENT_BIN, "--config", from_file.config_path(), "--gateway-id", "gw-cli"}, dir.file("cli.log"),
+              {{"SWAS_GATEWAY_ID", "gw-env"}});
+  ASSERT_TRUE(cli.wait_for_log("subscribed to swas/gw-cli/commands", 15s)) << cli.log();
+}
+
+TEST(Lifecycle, ASecondAgentOnTheSameStateDirExitsNamingTheHolder) {
+  TempDir dir;
+  Mosquitto broker(dir);
+  Emulator emulator(dir, kOneInstance);
+  Agent first(dir, AgentOptions(broker.uri(), emulator.endpoint()));
+  Process second({SWAS_AGENT_BIN, "--config", first.config_path()}, dir.file("second.log"));
+  EXPECT_EQ(second.wait_exit(10s), std::optional<int>(2)) << second.log();
+  EXPECT_NE(second.log().find("pid " + std::to_string(first.process().pid())), std::string::npos) << second.log();
+  EXPECT_TRUE(first.process().running());
+  // After the first one stops (even by SIGKILL) the state is free again.
+  first.process().signal(SIGKILL);
+  first.process().wait_exit(5s);
+  first.restart();
+  EXPECT_TRUE(first.process().running());
+}
+
 TEST(Lifecycle, SecretsNeverAppearInDebugLogs) {
   TempDir dir;
   Mosquitto broker(dir);

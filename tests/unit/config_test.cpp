@@ -154,3 +154,26 @@ TEST(Config, ReliabilitySectionsHaveDefaultsAndRanges) {
 
 }  // namespace
 }  // namespace swas
+
+namespace swas {
+namespace {
+
+TEST(Config, GatewayIdOverrideComesBeforeTheDerivedDefaults) {
+  auto c = parse_config(R"({"mqtt":{"uri":"tcp://h"}})", std::string("gw-from-env"));
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_EQ(c->gateway_id, "gw-from-env");
+  EXPECT_EQ(c->mqtt.command_topic, "swas/gw-from-env/commands");
+  EXPECT_EQ(c->mqtt.client_id, "swas-agent-gw-from-env");
+  c = parse_config(R"({"gateway_id":"gw-file","mqtt":{"uri":"tcp://h"}})", std::string("gw-cli"));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->gateway_id, "gw-cli");
+  auto e = parse_config(R"({"gateway_id":"gw-file","mqtt":{"uri":"tcp://h"}})", std::string("bad id"));
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().key, "gateway_id");
+  e = parse_config(R"({"mqtt":{"uri":"tcp://h"}})");
+  ASSERT_FALSE(e.has_value());
+  EXPECT_NE(e.error().message.find("SWAS_GATEWAY_ID"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace swas

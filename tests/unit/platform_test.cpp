@@ -103,6 +103,8 @@ TEST(Cli, Forms) {
   EXPECT_FALSE(parse_cli({"--config"}).has_value());
   EXPECT_FALSE(parse_cli({"--log-level", "loud"}).has_value());
   EXPECT_FALSE(parse_cli({"extra"}).has_value());
+  EXPECT_EQ(parse_cli({"--gateway-id", "gw-9"})->gateway_id, "gw-9");
+  EXPECT_FALSE(parse_cli({"--gateway-id"}).has_value());
   EXPECT_TRUE(parse_cli({"--help"})->help);
   EXPECT_TRUE(parse_cli({"--version"})->version);
   EXPECT_NE(usage_text().find("--check-config"), std::string::npos);
