@@ -180,6 +180,10 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   status.publish(false);
   bus.disconnect(kDisconnectTimeoutMs);
   (*journal)->maintain();
+  const auto https = (*tls)->stats();
+  log.write(LogLevel::Info, "https: " + std::to_string(https.requests) + " requests, " +
+                                std::to_string(https.full_handshakes) + " full TLS handshakes, " +
+                                std::to_string(https.resumed_handshakes) + " resumed");
   log.write(LogLevel::Info, "stopped");
   return 0;
 }

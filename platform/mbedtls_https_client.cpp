@@ -100,9 +100,24 @@ Expected<std::shared_ptr<TlsClientContext>, std::string> TlsClientContext::creat
 }
 
 MbedTlsHttpsClient::MbedTlsHttpsClient(std::shared_ptr<const TlsClientContext> context)
-    : context_(std::move(context)), options_(context_->options()) {}
+    : context_(std::move(context)), options_(context_->options()) {
+  mbedtls_ssl_session_init(&session_);
+}
 
-MbedTlsHttpsClient::~MbedTlsHttpsClient() { idle_.reset(); }
+MbedTlsHttpsClient::~MbedTlsHttpsClient() {
+  idle_.reset();
+  mbedtls_ssl_session_free(&session_);
+}
+
+namespace {
+
+// Called once per certificate of the chain, in full handshakes only: a resumed one has none.
+int count_certificates(void* counter, mbedtls_x509_crt*, int, std::uint32_t*) {
+  ++*static_cast<int*>(counter);
+  return 0;  // leave the verification result to Mbed TLS
+}
+
+}  // namespace
 
 Expected<std::unique_ptr<MbedTlsHttpsClient>, std::string> MbedTlsHttpsClient::create(const HttpsClientOptions& options) {
   auto context = TlsClientContext::create(options);
@@ -122,6 +137,10 @@ Expected<std::unique_ptr<MbedTlsHttpsClient::Connection>, TransportError> MbedTl
   if (rc == 0) rc = mbedtls_ssl_set_hostname(&conn->ssl, endpoint.host.c_str());  // SNI + name check
   if (rc != 0) return unexpected(TransportError{TransportFailure::Tls, "TLS setup: " + mbedtls_message(rc)});
   mbedtls_ssl_set_bio(&conn->ssl, &conn->net, mbedtls_net_send, nullptr, mbedtls_net_recv_timeout);
+  int certificates_seen = 0;
+  mbedtls_ssl_set_verify(&conn->ssl, count_certificates, &certificates_seen);
+  if (have_session_ && session_host_ == endpoint.host && session_port_ == endpoint.port)
+    mbedtls_ssl_set_session(&conn->ssl, &session_);  // a failed resumption falls back to a full handshake
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(options_.timeout_ms);
   while ((rc = mbedtls_ssl_handshake(&conn->ssl)) != 0) {
     if (rc != MBEDTLS_ERR_SSL_WANT_READ && rc != MBEDTLS_ERR_SSL_WANT_WRITE) break;
@@ -144,7 +163,14 @@ Expected<std::unique_ptr<MbedTlsHttpsClient::Connection>, TransportError> MbedTl
     e.detail += " (" + endpoint.host + ":" + std::to_string(endpoint.port) + ")";
     return unexpected(e);
   }
-  ++handshakes_;
+  const bool resumed = certificates_seen == 0;
+  ++(resumed ? resumed_ : handshakes_);
+  context_->count_handshake(resumed);
+  mbedtls_ssl_session_free(&session_);
+  mbedtls_ssl_session_init(&session_);
+  have_session_ = mbedtls_ssl_get_session(&conn->ssl, &session_) == 0;
+  session_host_ = endpoint.host;
+  session_port_ = endpoint.port;
   return conn;
 }
 
@@ -200,6 +226,7 @@ Expected<HttpResponse, TransportError> MbedTlsHttpsClient::round_trip(const Endp
   if (idle_ && idle_->host == endpoint.host && idle_->port == endpoint.port) conn = std::move(idle_);
   idle_.reset();
   const bool reusing = conn != nullptr;
+  context_->count_request();
   for (int pass = 0; pass < 2; ++pass) {
     if (!conn) {
       auto opened = open(endpoint);

@@ -3,6 +3,7 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,12 +32,21 @@ class TlsClientContext {
   const HttpsClientOptions& options() const { return options_; }
   const mbedtls_ssl_config* conf() const { return &conf_; }
 
+  // Totals over every client sharing this context, for the shutdown log and benchmarks.
+  struct Stats {
+    std::uint64_t requests, full_handshakes, resumed_handshakes;
+  };
+  Stats stats() const { return {requests_, full_handshakes_, resumed_handshakes_}; }
+  void count_request() const { ++requests_; }
+  void count_handshake(bool resumed) const { ++(resumed ? resumed_handshakes_ : full_handshakes_); }
+
  private:
   explicit TlsClientContext(HttpsClientOptions options);
   HttpsClientOptions options_;
   std::unique_ptr<CtrDrbgEntropy> rng_;
   mbedtls_x509_crt ca_chain_;
   mbedtls_ssl_config conf_;
+  mutable std::atomic<std::uint64_t> requests_{0}, full_handshakes_{0}, resumed_handshakes_{0};
 };
 
 // Not thread-safe: one worker owns it. Keeps at most one idle connection (the last endpoint used);
@@ -55,8 +65,9 @@ class MbedTlsHttpsClient final : public HttpsTransport {
   // Connects and completes a verified TLS handshake, sending nothing (diagnosis of other TLS links).
   Expected<bool, TransportError> handshake(const Endpoint& endpoint);
 
-  // Counters for tests and benchmarks.
+  // Counters for tests and benchmarks (this client only; TlsClientContext::stats() sums all).
   std::uint64_t handshakes() const { return handshakes_; }
+  std::uint64_t resumed() const { return resumed_; }
   std::uint64_t reused() const { return reused_; }
 
  private:
@@ -68,7 +79,14 @@ class MbedTlsHttpsClient final : public HttpsTransport {
   std::shared_ptr<const TlsClientContext> context_;
   const HttpsClientOptions& options_;
   std::unique_ptr<Connection> idle_;
+  // The last session with `session_host_:session_port_`, offered again to resume (tickets or ids),
+  // so re-opened connections mostly skip the full handshake.
+  mbedtls_ssl_session session_;
+  bool have_session_ = false;
+  std::string session_host_;
+  std::uint16_t session_port_ = 0;
   std::uint64_t handshakes_ = 0;
+  std::uint64_t resumed_ = 0;
   std::uint64_t reused_ = 0;
 };
 

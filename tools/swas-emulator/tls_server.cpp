@@ -3,6 +3,7 @@
 #include "tls_server.hpp"
 
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
@@ -51,6 +52,7 @@ struct TlsServer::Impl {
   mbedtls_x509_crt cert{};
   mbedtls_pk_context key{};
   mbedtls_ssl_config config{};
+  mbedtls_ssl_ticket_context tickets{};  // session tickets, as the real endpoints offer resumption
   mbedtls_net_context listener{};
   std::uint16_t port = 0;
   std::atomic<bool> stopping{false};
@@ -65,10 +67,12 @@ struct TlsServer::Impl {
     mbedtls_x509_crt_init(&cert);
     mbedtls_pk_init(&key);
     mbedtls_ssl_config_init(&config);
+    mbedtls_ssl_ticket_init(&tickets);
     mbedtls_net_init(&listener);
   }
   ~Impl() {
     mbedtls_net_free(&listener);
+    mbedtls_ssl_ticket_free(&tickets);
     mbedtls_ssl_config_free(&config);
     mbedtls_pk_free(&key);
     mbedtls_x509_crt_free(&cert);
@@ -104,6 +108,9 @@ std::optional<std::string> TlsServer::Impl::configure_tls() {
   mbedtls_ssl_conf_alpn_protocols(&config, kAlpnProtocols);
   if ((ret = mbedtls_ssl_conf_own_cert(&config, &cert, &key)) != 0)
     return "certificate and key do not go together: " + mbedtls_error_text(ret);
+  if ((ret = mbedtls_ssl_ticket_setup(&tickets, mbedtls_ctr_drbg_random, &drbg, MBEDTLS_CIPHER_AES_256_GCM, 86400)) != 0)
+    return "session tickets: " + mbedtls_error_text(ret);
+  mbedtls_ssl_conf_session_tickets_cb(&config, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse, &tickets);
   return std::nullopt;
 }
 
