@@ -134,6 +134,7 @@ Invocation parse_stop(const std::vector<std::string>& args) {
   t["--client-token"] = {&o.client_token, nullptr};
   t["--id"] = {&o.id, nullptr};
   t["--command-topic"] = {&o.command_topic, nullptr};
+  t["--command-key-file"] = {&o.command_key_file, nullptr};
   t["--timeout"] = {&timeout, nullptr};
   t["--expires"] = {&expires, nullptr};
   t["--json"] = {nullptr, &o.json};

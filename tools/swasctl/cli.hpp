@@ -37,6 +37,9 @@ struct StopOptions {
   std::string client_token;   // empty: the agent derives one from the gateway and the id
   std::string id;             // empty: swasctl makes one
   std::string command_topic;  // default swas/<gateway>/commands
+  std::string command_key_file;  // set: sign the command (the agent's policy.command_key_file)
+  std::string command_key;       // its contents, loaded by run_stop
+  std::string issued_at;         // RFC 3339 UTC, set by run_stop when signing
   std::chrono::milliseconds timeout{30000};
   // MQTT 5 Message Expiry of the command: neither the broker nor the agent starts it later.
   // Default: the timeout, so a command swasctl gave up on does not run hours later.

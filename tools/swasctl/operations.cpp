@@ -3,6 +3,10 @@
 #include "operations.hpp"
 
 #include <ctime>
+
+#include "time_format.hpp"
+
+#include <ctime>
 #include <optional>
 #include <map>
 #include <vector>
@@ -52,7 +56,17 @@ std::optional<std::string> load_password(const BrokerOptions& b, std::ostream& e
 
 }  // namespace
 
-int run_stop(const StopOptions& o, std::ostream& out, std::ostream& err) {
+int run_stop(const StopOptions& options, std::ostream& out, std::ostream& err) {
+  StopOptions o = options;
+  if (!o.command_key_file.empty()) {
+    PasswordOrError key = read_password_file(o.command_key_file);  // same rules: private, one line
+    if (!key.error.empty()) {
+      err << "swasctl: --command-key-file: " << key.error << "\n";
+      return kExitUsage;
+    }
+    o.command_key = std::move(key.password);
+    o.issued_at = swas::format_iso8601_utc(std::time(nullptr));
+  }
   auto password = load_password(o.broker, err);
   if (!password) return kExitUsage;
   MqttLink link(o.broker, std::move(*password));

@@ -1,6 +1,8 @@
 // Building the command payload and turning a result into text, with cJSON.
 #include "result_report.hpp"
 
+#include "command_policy.hpp"
+
 #include <cjson/cJSON.h>
 
 #include <memory>
@@ -95,6 +97,12 @@ std::string build_stop_command(const StopOptions& o, const std::string& id) {
   cJSON_AddStringToObject(root.get(), "InstanceId", o.instance.c_str());
   cJSON_AddStringToObject(root.get(), "RegionId", o.region.c_str());
   if (!o.client_token.empty()) cJSON_AddStringToObject(root.get(), "ClientToken", o.client_token.c_str());
+  if (!o.command_key.empty()) {
+    // The agent's authenticated-command form (docs/security.md): HMAC-SHA256 over the canonical form.
+    const swas::SignedFields f{id, "StopInstance", o.instance, o.region, o.client_token, o.issued_at, ""};
+    cJSON_AddStringToObject(root.get(), "issuedAt", o.issued_at.c_str());
+    cJSON_AddStringToObject(root.get(), "signature", swas::command_signature(o.command_key, o.gateway, f).c_str());
+  }
   std::unique_ptr<char, decltype(&cJSON_free)> text(cJSON_PrintUnformatted(root.get()), &cJSON_free);
   return text ? std::string(text.get()) : std::string();
 }

@@ -32,7 +32,7 @@ std::string stop_usage() {
   return std::string(
              "usage: swasctl stop --broker URI --gateway ID --instance ID --region ID\n"
              "                    [--client-token T] [--id ID] [--timeout 30s] [--expires D] [--json]\n"
-             "                    [--command-topic TOPIC] [TLS and login options]\n"
+             "                    [--command-topic TOPIC] [--command-key-file F] [TLS and login options]\n"
              "\n"
              "Publishes a StopInstance command (QoS 1, MQTT 5) to swas/<gateway>/commands with a\n"
              "response topic of its own, waits for the gateway's result and prints it.\n"
@@ -49,6 +49,8 @@ std::string stop_usage() {
              "                         (default: the --timeout, rounded up to seconds)\n"
              "  --json                 print the result message as the agent sent it\n"
              "  --command-topic TOPIC  when the agent's mqtt.command_topic is not the default\n"
+             "  --command-key-file F   sign the command with this key (the gateway's\n"
+             "                         policy.command_key_file): adds issuedAt and signature\n"
              "\n") +
          kBrokerHelp +
          "\n"

@@ -3,6 +3,8 @@
 
 #include "result_report.hpp"
 #include "status_report.hpp"
+#include "command_policy.hpp"
+#include "time_format.hpp"
 
 namespace swasctl {
 namespace {
@@ -116,6 +118,28 @@ TEST(Status, TableAndJson) {
             "gw-a     online   0.1.0    12        10         1       1         0          line one\n"
             "gw-b     offline  -        -         -          -       -         -          -\n");
   EXPECT_EQ(format_status_json(list), "[" + list[0].raw + "," + list[1].raw + "]\n");
+}
+
+}  // namespace
+}  // namespace swasctl
+
+namespace swasctl {
+namespace {
+
+TEST(BuildStopCommand, SignsWhatTheAgentVerifies) {
+  StopOptions o;
+  o.gateway = "gw-001";
+  o.instance = "ace0706b2ac4454d984295a94213abcd";
+  o.region = "cn-hangzhou";
+  o.command_key = "a-command-key-of-32-bytes-length";
+  o.issued_at = "2026-11-26T10:00:00Z";
+  const std::string payload = build_stop_command(o, "c-1");
+  std::int64_t now = 0;
+  ASSERT_TRUE(swas::parse_rfc3339_utc_ms("2026-11-26T10:01:00Z", now));
+  EXPECT_FALSE(swas::authentication_failure(payload, o.command_key, "gw-001", now, 300).has_value()) << payload;
+  EXPECT_TRUE(swas::authentication_failure(payload, o.command_key, "gw-002", now, 300).has_value());
+  o.command_key.clear();
+  EXPECT_EQ(build_stop_command(o, "c-1").find("signature"), std::string::npos);
 }
 
 }  // namespace
