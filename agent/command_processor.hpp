@@ -9,6 +9,7 @@
 
 #include "command.hpp"
 #include "command_policy.hpp"
+#include "config.hpp"
 #include "credentials.hpp"
 #include "http_types.hpp"
 #include "journal.hpp"
@@ -27,13 +28,8 @@ struct IncomingMessage {
   std::optional<std::uint32_t> message_expiry_s;  // MQTT 5 Message Expiry Interval left
 };
 
-// Attempts, exponential backoff with full jitter, and a total deadline per command.
-struct RetryPolicy {
-  int max_attempts = limits::kDefaultMaxAttempts;
-  std::uint32_t backoff_base_ms = limits::kDefaultBackoffBaseMs;
-  std::uint32_t backoff_max_ms = limits::kDefaultBackoffMaxMs;
-  std::uint32_t deadline_ms = limits::kDefaultCommandDeadlineMs;
-};
+// Attempts, exponential backoff with full jitter, and a total deadline per command (cloud.retry).
+using RetryPolicy = RetryConfig;
 
 struct ProcessorSettings {
   std::string gateway_id;

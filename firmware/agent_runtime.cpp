@@ -92,9 +92,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   wipe(setup.mqtt_password);
   StatusReporter status(cfg.gateway_id, options.version, started_at, cfg.mqtt.status_topic, bus);
 
-  ProcessorSettings settings{cfg.gateway_id, cfg.mqtt.command_topic, cfg.cloud.endpoint,
-                             RetryPolicy{cfg.cloud.retry.max_attempts, cfg.cloud.retry.backoff_base_ms,
-                                         cfg.cloud.retry.backoff_max_ms, cfg.cloud.retry.deadline_ms},
+  ProcessorSettings settings{cfg.gateway_id, cfg.mqtt.command_topic, cfg.cloud.endpoint, cfg.cloud.retry,
                              cfg.policy, setup.command_key};
   wipe(setup.command_key);
   CommandProcessor processor(settings, std::move(setup.credentials), clock, **entropy, **journal, bus, status, log);
