@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 
+#include "json_text.hpp"
 #include "limits.hpp"
 #include "signer.hpp"
 #include "time_format.hpp"
@@ -182,6 +183,8 @@ ParsedCommand parse_command(std::string_view payload, std::string_view gateway_i
   if (payload.size() > limits::kMaxCommandBytes)
     return reject(std::nullopt, AgentError::InvalidCommand,
                   "payload of " + std::to_string(payload.size()) + " bytes is over the 8192-byte limit");
+  if (json_has_nul(payload))
+    return reject(std::nullopt, AgentError::InvalidCommand, "payload holds a NUL character (U+0000)");
   const char* end = nullptr;
   JsonPtr root(cJSON_ParseWithLengthOpts(payload.data(), payload.size(), &end, 0), &cJSON_Delete);
   if (!root) return reject(std::nullopt, AgentError::InvalidCommand, "payload is not valid JSON");

@@ -1,6 +1,8 @@
 // Config validation: unknown keys are errors, every message names the key and what to do.
 #include "config.hpp"
 
+#include "json_text.hpp"
+
 #include <cjson/cJSON.h>
 
 #include <cstring>
@@ -45,8 +47,9 @@ std::optional<long long> get_int(const cJSON* obj, const char* name, const std::
   const cJSON* item = cJSON_GetObjectItemCaseSensitive(obj, name);
   if (!item) return std::nullopt;
   const double v = item->valuedouble;
-  if (!cJSON_IsNumber(item) || v != static_cast<double>(static_cast<long long>(v)) || v < static_cast<double>(lo) ||
-      v > static_cast<double>(hi)) {
+  // The range check comes first: converting an out-of-range double (1e300) is undefined behaviour.
+  if (!cJSON_IsNumber(item) || !(v >= static_cast<double>(lo) && v <= static_cast<double>(hi)) ||
+      v != static_cast<double>(static_cast<long long>(v))) {
     err = ConfigError{key, "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi)};
     return std::nullopt;
   }
@@ -293,6 +296,7 @@ Endpoint region_endpoint(std::string_view region_id) {
 }
 
 Expected<Config, ConfigError> parse_config(std::string_view json, const std::optional<std::string>& gateway_id_override) {
+  if (json_has_nul(json)) return fail("", "the file holds a NUL character (U+0000)");
   std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(
       cJSON_ParseWithLength(json.data(), json.size()), &cJSON_Delete);
   if (!root) return fail("", "the file is not valid JSON");

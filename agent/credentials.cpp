@@ -1,6 +1,8 @@
 // Credentials parsing; error messages name keys, never values, so they are safe to log.
 #include "credentials.hpp"
 
+#include "json_text.hpp"
+
 #include <cjson/cJSON.h>
 #include <mbedtls/platform_util.h>
 
@@ -29,6 +31,7 @@ Expected<Credentials, std::string> parse_credentials_json(std::string_view json)
       cJSON_Delete(j);
     }
   };
+  if (json_has_nul(json)) return unexpected(std::string("holds a NUL character (U+0000)"));
   std::unique_ptr<cJSON, Deleter> root(cJSON_ParseWithLength(json.data(), json.size()));
   if (!root || !cJSON_IsObject(root.get())) return unexpected(std::string("not a JSON object"));
   std::string values[3];

@@ -164,6 +164,20 @@ TEST(Command, InstanceIdMustBeCleanUtf8) {
             AgentError::InvalidParameter);
 }
 
+TEST(Command, NulCharactersAreRefusedNotCutShort) {
+  // Found by fuzzing: cJSON ends strings at NUL, so these were read as "i-1" / "StopInstance".
+  for (const std::string& p : {std::string(R"({"id":"c-1","action":"StopInstance","InstanceId":"i-1\u0000; i-2","RegionId":"r"})"),
+                              std::string(R"({"id":"c-1","action":"StopInstance\u0000Reboot","InstanceId":"i-1","RegionId":"r"})"),
+                              std::string("{\"id\":\"c-1\",\0\"action\":\"StopInstance\",\"InstanceId\":\"i\",\"RegionId\":\"r\"}", 68)}) {
+    const auto r = rejected(p);
+    EXPECT_EQ(r.code, AgentError::InvalidCommand) << p;
+    EXPECT_NE(r.message.find("NUL"), std::string::npos);
+  }
+  // An escaped backslash followed by "u0000" is text, not a NUL.
+  const auto c = accepted(R"({"id":"c-1","action":"StopInstance","InstanceId":"i\\u0000","RegionId":"r"})");
+  EXPECT_EQ(c.instance_id, "i\\u0000");
+}
+
 TEST(Command, Utf8Validator) {
   EXPECT_TRUE(is_clean_utf8("abc"));
   EXPECT_TRUE(is_clean_utf8("\xE4\xB8\xAD\xF0\x9F\x98\x80"));

@@ -85,6 +85,12 @@ TEST(Config, WrongTypesAndRanges) {
   EXPECT_EQ(config_error("{").key, "");
 }
 
+TEST(Config, HugeNumbersAndNulsAreErrorsNotUndefinedBehaviour) {
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","qos":1e300}})").key, "mqtt.qos");
+  EXPECT_EQ(config_error(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","keepalive_s":-1e300}})").key, "mqtt.keepalive_s");
+  EXPECT_NE(config_error(R"({"gateway_id":"g\u0000x","mqtt":{"uri":"tcp://h"}})").message.find("NUL"), std::string::npos);
+}
+
 TEST(Config, MqttVersion3SelectsMqtt311) {
   auto c = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","version":3}})");
   ASSERT_TRUE(c.has_value());

@@ -1,0 +1,17 @@
+// A single pass that follows escapes, so "\\u0000" (an escaped backslash, then text) is not a NUL.
+#include "json_text.hpp"
+
+namespace swas {
+
+bool json_has_nul(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\0') return true;
+    if (c != '\\' || i + 1 >= text.size()) continue;
+    if (text[i + 1] == 'u' && text.substr(i + 2, 4) == "0000") return true;
+    ++i;  // skip the escaped character
+  }
+  return false;
+}
+
+}  // namespace swas

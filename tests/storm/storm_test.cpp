@@ -1,0 +1,205 @@
+// The bad-input storm: thousands of hostile payloads against the real agent (mosquitto, the
+// emulator, swas-agent). Each payload is published with an MQTT 5 Response Topic and its index as
+// Correlation Data, so every answer is traced back to the one payload it answers.
+#include <gtest/gtest.h>
+#include <mqtt/async_client.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "command.hpp"
+#include "harness.hpp"
+#include "storm_payloads.hpp"
+
+namespace swas::it {
+namespace {
+
+using storm::StormPayload;
+using Expect = StormPayload::Expect;
+
+constexpr std::uint64_t kSeed = 20261126;
+constexpr std::size_t kPayloads = 3250;
+// Published in batches, each answered before the next, so fewer answers are in flight than
+// mosquitto's max_inflight_messages (20): past it the agent's answers stall in steps of about 1 s
+// (measured: 3250 payloads took 63 s in batches of 100, 1.6 s in batches of 16). The agent's
+// queue (64) is never reached this way; a Busy answer would still count as the one answer.
+constexpr std::size_t kBatch = 16;
+constexpr const char* kResultTopic = "swas/storm/results";
+
+// Collects every message on the result topic: payload and correlation data (the payload index).
+class ResultCollector {
+ public:
+  explicit ResultCollector(const std::string& uri)
+      : client_(uri, "storm-collector-" + std::to_string(free_port()), mqtt::create_options(MQTTVERSION_5)) {
+    client_.set_message_callback([this](mqtt::const_message_ptr m) {
+      if (!m) return;
+      std::string correlation;
+      if (m->get_properties().contains(mqtt::property::CORRELATION_DATA))
+        correlation = mqtt::get<std::string>(m->get_properties(), mqtt::property::CORRELATION_DATA);
+      std::lock_guard<std::mutex> lock(mutex_);
+      received_.emplace_back(std::move(correlation), m->get_payload_str());
+      cv_.notify_all();
+    });
+    client_.connect(mqtt::connect_options_builder().mqtt_version(MQTTVERSION_5).clean_start(true).finalize())
+        ->wait_for(10s);
+    client_.subscribe(kResultTopic, 1)->wait_for(5s);
+  }
+  ~ResultCollector() {
+    try {
+      client_.disconnect()->wait_for(2s);
+    } catch (...) {
+    }
+  }
+  // Waits until at least `n` messages arrived; false on timeout.
+  bool wait_count(std::size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return received_.size() >= n; });
+  }
+  std::vector<std::pair<std::string, std::string>> all() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return received_;
+  }
+
+ private:
+  mqtt::async_client client_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::pair<std::string, std::string>> received_;
+};
+
+std::string describe(const StormPayload& p, std::size_t index) {
+  return "payload #" + std::to_string(index) + " (" + p.kind + "): " + storm::printable(p.payload);
+}
+
+// The generator states the answer the contract requires; the agent's own parser must agree (a
+// disagreement here points at the parser; the storm below then shows what the agent does).
+TEST(StormPayloads, ExpectationsMatchTheCommandParser) {
+  const auto payloads = storm::make_storm(kSeed, kPayloads);
+  ASSERT_EQ(payloads.size(), kPayloads);
+  EXPECT_EQ(storm::make_storm(kSeed, 50)[49].payload, payloads[49].payload) << "the generator is not deterministic";
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    const StormPayload& p = payloads[i];
+    const ParsedCommand parsed = parse_command(p.payload, "gw-it");
+    if (p.expect == Expect::Ignored) {
+      EXPECT_TRUE(std::holds_alternative<NotACommand>(parsed)) << describe(p, i);
+      continue;
+    }
+    if (!std::holds_alternative<CommandRejection>(parsed)) {
+      ADD_FAILURE() << "not refused: " << describe(p, i);
+      continue;
+    }
+    const auto& r = std::get<CommandRejection>(parsed);
+    if (p.expect == Expect::Id) {
+      EXPECT_EQ(r.id.value_or("<null>"), p.id) << describe(p, i) << " -> " << r.message;
+      EXPECT_TRUE(ids.insert(p.id).second) << "id used twice: " << p.id;
+    } else {
+      EXPECT_FALSE(r.id.has_value()) << "echoed id " << r.id.value_or("") << " for " << describe(p, i);
+    }
+  }
+}
+
+class Storm : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker = std::make_unique<Mosquitto>(dir);
+    emulator = std::make_unique<Emulator>(dir, R"([{"InstanceId":"i-1","RegionId":"cn-hangzhou","state":"Running"}])");
+    agent = std::make_unique<Agent>(dir, AgentOptions(broker->uri(), emulator->endpoint()));
+    collector = std::make_unique<ResultCollector>(broker->uri());
+    probe = std::make_unique<MqttProbe>(broker->uri());
+  }
+
+  TempDir dir;
+  std::unique_ptr<Mosquitto> broker;
+  std::unique_ptr<Emulator> emulator;
+  std::unique_ptr<Agent> agent;
+  std::unique_ptr<ResultCollector> collector;
+  std::unique_ptr<MqttProbe> probe;
+};
+
+TEST_F(Storm, HostilePayloadsGetOneAnswerEachAndNeverReachTheCloud) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto payloads = storm::make_storm(kSeed, kPayloads);
+  std::size_t expected_answers = 0;
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    probe->publish(Agent::command_topic(), payloads[i].payload, kResultTopic, std::to_string(i));
+    if (payloads[i].expect != Expect::Ignored) ++expected_answers;
+    if ((i + 1) % kBatch == 0 || i + 1 == payloads.size()) {
+      ASSERT_TRUE(collector->wait_count(expected_answers, 20s))
+          << "answers stopped at " << collector->all().size() << " of " << expected_answers
+          << " after payload #" << i << "; agent running: " << agent->process().running();
+      ASSERT_TRUE(agent->process().running()) << "the agent died after payload #" << i << ": "
+                                              << describe(payloads[i], i);
+    }
+  }
+  std::this_thread::sleep_for(500ms);  // a second answer to anything would arrive by now
+  const auto storm_time = std::chrono::steady_clock::now() - started;
+
+  // Every answer, by the payload it answers.
+  std::map<std::size_t, std::vector<std::string>> answers;
+  std::size_t stray = 0;
+  for (const auto& [correlation, payload] : collector->all()) {
+    const std::size_t index = correlation.empty() ? payloads.size() : std::stoul(correlation);
+    if (index >= payloads.size()) {
+      ++stray;
+      ADD_FAILURE() << "an answer without a storm payload: " << storm::printable(payload);
+      continue;
+    }
+    answers[index].push_back(payload);
+  }
+  EXPECT_EQ(stray, 0u);
+
+  std::size_t with_id = 0, with_null_id = 0, ignored = 0, busy = 0;
+  std::set<std::string> answered_ids;
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    const StormPayload& p = payloads[i];
+    const auto& got = answers[i];
+    if (p.expect == Expect::Ignored) {
+      ++ignored;
+      EXPECT_TRUE(got.empty()) << "answered a message that is not a command: " << describe(p, i);
+      continue;
+    }
+    ASSERT_EQ(got.size(), 1u) << got.size() << " answers to " << describe(p, i)
+                              << (got.empty() ? "" : "; first: " + storm::printable(got[0], 400));
+    const Json r(got[0]);
+    ASSERT_TRUE(r.valid()) << "an answer that is not JSON: " << storm::printable(got[0]);
+    EXPECT_EQ(r.str({"type"}), "result") << r.text;
+    EXPECT_FALSE(r.is_true({"ok"})) << "a hostile payload succeeded: " << describe(p, i) << " -> " << r.text;
+    EXPECT_EQ(r.str({"error", "source"}), "agent") << describe(p, i) << " -> " << r.text;
+    busy += r.str({"error", "Code"}) == "Busy" ? 1 : 0;
+    if (p.expect == Expect::Id) {
+      ++with_id;
+      EXPECT_EQ(r.str({"id"}), p.id) << describe(p, i) << " -> " << storm::printable(r.text, 400);
+      EXPECT_TRUE(answered_ids.insert(r.str({"id"})).second) << "two answers carry id " << r.str({"id"});
+    } else {
+      ++with_null_id;
+      EXPECT_TRUE(r.is_null({"id"})) << describe(p, i) << " -> " << storm::printable(r.text, 400);
+    }
+  }
+  std::cout << "[ storm    ] " << payloads.size() << " payloads in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(storm_time).count() << " ms: " << with_id
+            << " answered with their id, " << with_null_id << " with id null, " << ignored << " ignored, " << busy
+            << " of the answers Busy\n";
+  EXPECT_GE(payloads.size(), 3000u);
+
+  EXPECT_TRUE(agent->process().running()) << agent->process().log().substr(0, 4000);
+  EXPECT_EQ(emulator->state().num({"requests"}), 0) << "a hostile payload reached the cloud";
+
+  // And the agent still does its job.
+  probe->subscribe(Agent::command_topic());
+  probe->publish(Agent::command_topic(), stop_command("after-storm", "i-1"));
+  const auto ok = probe->wait_result("after-storm", 20s);
+  ASSERT_TRUE(ok.has_value()) << "no answer to a valid command after the storm";
+  EXPECT_TRUE(Json(ok->payload).is_true({"ok"})) << ok->payload;
+  EXPECT_EQ(emulator->state().num({"requests"}), 1);
+}
+
+}  // namespace
+}  // namespace swas::it
