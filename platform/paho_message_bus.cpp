@@ -96,25 +96,29 @@ class SubscribeListener final : public mqtt::iaction_listener {
 };
 
 // Reports the broker's PUBACK of a result to the journal; the token carries the journal id.
-class DeliveryAction final : public mqtt::iaction_listener {
+}  // namespace
+
+// Completion of every publish the bus makes: frees the flow-control slot and reports the
+// broker's ack of a result to the journal. The token's user context is the journal id (or null).
+class PahoMessageBus::DeliveryAction final : public mqtt::iaction_listener {
  public:
-  explicit DeliveryAction(std::function<void(const std::string&)>& listener) : listener_(listener) {}
-  void on_success(const mqtt::token& tok) override {
-    auto* id = static_cast<std::string*>(tok.get_user_context());
-    if (id && listener_) listener_(*id);
-    delete id;
-  }
-  void on_failure(const mqtt::token& tok) override { delete static_cast<std::string*>(tok.get_user_context()); }
+  explicit DeliveryAction(PahoMessageBus& bus) : bus_(bus) {}
+  void on_success(const mqtt::token& tok) override { done(tok, true); }
+  void on_failure(const mqtt::token& tok) override { done(tok, false); }
 
  private:
-  std::function<void(const std::string&)>& listener_;
+  void done(const mqtt::token& tok, bool acknowledged) {
+    std::unique_ptr<std::string> id(static_cast<std::string*>(tok.get_user_context()));
+    bus_.delivered(id.get(), acknowledged);
+  }
+  PahoMessageBus& bus_;
 };
-
-}  // namespace
 
 PahoMessageBus::PahoMessageBus(MessageBusOptions options, Clock& clock, Logger& logger)
     : options_(std::move(options)), clock_(clock), logger_(logger) {
-  delivery_action_ = std::make_unique<DeliveryAction>(delivery_listener_);
+  delivery_action_ = std::make_unique<DeliveryAction>(*this);
+  // MQTT 3.1.1 has no Receive Maximum; mosquitto's default in-flight window is 20.
+  receive_maximum_ = options_.mqtt.version == 5 ? 65535 : 20;
   mqtt::create_options create(options_.mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1,
                               static_cast<int>(options_.max_buffered_results));
   create.set_send_while_disconnected(true, true);
@@ -158,6 +162,7 @@ void PahoMessageBus::set_message_handler(Handler handler) {
   });
   client_->set_connected_handler([this](const std::string&) {
     set_nodelay_on_tcp_sockets();
+    release_after_reconnect();
     log_line(logger_, LogLevel::Info, "connected to " + options_.mqtt.uri + ", subscribing to " +
                                           options_.mqtt.command_topic);
     subscribe();  // asynchronous: never wait inside a Paho callback; again after every reconnect
@@ -174,8 +179,13 @@ Expected<bool, std::string> PahoMessageBus::connect(std::uint32_t timeout_ms) {
     auto token = client_->connect(*connect_options_);
     if (!token->wait_for(std::chrono::milliseconds(timeout_ms)))
       return unexpected("connecting to " + options_.mqtt.uri + " timed out");
+    const auto response = token->get_connect_response();
     log_line(logger_, LogLevel::Debug, std::string("broker session present: ") +
-                                           (token->get_connect_response().is_session_present() ? "yes" : "no"));
+                                           (response.is_session_present() ? "yes" : "no"));
+    if (options_.mqtt.version == 5 && response.get_properties().contains(mqtt::property::RECEIVE_MAXIMUM)) {
+      std::lock_guard<std::mutex> lock(flow_mutex_);
+      receive_maximum_ = mqtt::get<std::uint16_t>(response.get_properties(), mqtt::property::RECEIVE_MAXIMUM);
+    }
     return true;
   } catch (const mqtt::exception& e) {
     std::string why = "connecting to " + options_.mqtt.uri + " failed: " + e.get_message();
@@ -215,27 +225,76 @@ void PahoMessageBus::disconnect(std::uint32_t timeout_ms) {
   }
 }
 
+// Flow control: Paho C holds back QoS 1 messages beyond the broker's Receive Maximum until its
+// one-second housekeeping tick (a PUBACK does not wake it), so a burst of results left 20 a
+// second (docs/performance.md). The bus keeps at most Receive Maximum publications in flight and
+// sends the next one from the completion of the previous.
+// After a (re)connect Paho has re-sent or dropped what was in flight; start the window afresh so a
+// publication whose completion never comes cannot hold a slot for ever.
+void PahoMessageBus::release_after_reconnect() {
+  std::deque<OutgoingMessage> ready;
+  {
+    std::lock_guard<std::mutex> lock(flow_mutex_);
+    in_flight_ = 0;
+    while (!waiting_.empty() && in_flight_ < receive_maximum_) {
+      ready.push_back(std::move(waiting_.front()));
+      waiting_.pop_front();
+      ++in_flight_;
+    }
+  }
+  for (const auto& m : ready) send(m);
+}
+
 void PahoMessageBus::publish(const OutgoingMessage& message) {
-  try {
-    auto msg = mqtt::make_message(message.topic, message.payload, options_.mqtt.qos, message.retained);
-    if (!message.correlation_data.empty() && options_.mqtt.version == 5) {
-      mqtt::properties props;
-      props.add(mqtt::property(mqtt::property::CORRELATION_DATA, message.correlation_data));
-      msg->set_properties(props);
-    }
-    if (message.journal_id.empty()) {
-      client_->publish(msg);
-    } else {
-      auto* id = new std::string(message.journal_id);
-      try {
-        client_->publish(msg, id, *delivery_action_);
-      } catch (...) {
-        delete id;
-        throw;
+  if (options_.mqtt.qos > 0) {
+    std::lock_guard<std::mutex> lock(flow_mutex_);
+    if (in_flight_ >= receive_maximum_) {
+      if (waiting_.size() >= kMaxWaitingPublications) {
+        log_line(logger_, LogLevel::Error, "publication backlog full (" + std::to_string(waiting_.size()) +
+                                               "); a result waits in the journal for the next republish");
+        return;
       }
+      waiting_.push_back(message);
+      return;
     }
+    ++in_flight_;
+  }
+  send(message);
+}
+
+void PahoMessageBus::delivered(const std::string* journal_id, bool acknowledged) {
+  if (acknowledged && journal_id && delivery_listener_) delivery_listener_(*journal_id);
+  std::optional<OutgoingMessage> next;
+  {
+    std::lock_guard<std::mutex> lock(flow_mutex_);
+    if (in_flight_ > 0) --in_flight_;
+    if (!waiting_.empty() && in_flight_ < receive_maximum_) {
+      next = std::move(waiting_.front());
+      waiting_.pop_front();
+      ++in_flight_;
+    }
+  }
+  if (next) send(*next);  // asynchronous: safe on Paho's callback thread
+}
+
+void PahoMessageBus::send(const OutgoingMessage& message) {
+  auto msg = mqtt::make_message(message.topic, message.payload, options_.mqtt.qos, message.retained);
+  if (!message.correlation_data.empty() && options_.mqtt.version == 5) {
+    mqtt::properties props;
+    props.add(mqtt::property(mqtt::property::CORRELATION_DATA, message.correlation_data));
+    msg->set_properties(props);
+  }
+  auto* id = message.journal_id.empty() ? nullptr : new std::string(message.journal_id);
+  try {
+    if (options_.mqtt.qos > 0) client_->publish(msg, id, *delivery_action_);
+    else client_->publish(msg);
   } catch (const mqtt::exception& e) {
-    log_line(logger_, LogLevel::Error, "publishing a result to " + message.topic + " failed: " + e.what());
+    log_line(logger_, LogLevel::Error, "publishing to " + message.topic + " failed: " + e.what());
+    delete id;
+    if (options_.mqtt.qos > 0) {
+      std::lock_guard<std::mutex> lock(flow_mutex_);
+      if (in_flight_ > 0) --in_flight_;
+    }
   }
 }
 

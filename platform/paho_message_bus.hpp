@@ -1,7 +1,9 @@
 // The MQTT side on Paho C++: subscribe to the command topic, hand messages over, publish results.
 #pragma once
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -55,8 +57,15 @@ class PahoMessageBus final : public MessagePublisher {
   void publish(const OutgoingMessage& message) override;
 
  private:
+  class DeliveryAction;
   void subscribe();
   std::string tls_diagnosis() const;
+  void send(const OutgoingMessage& message);
+  void delivered(const std::string* journal_id, bool acknowledged);
+  void release_after_reconnect();
+
+  // Publications waiting for a flow-control slot (results are also in the journal).
+  static constexpr std::size_t kMaxWaitingPublications = 10000;
 
   MessageBusOptions options_;
   Clock& clock_;
@@ -65,6 +74,10 @@ class PahoMessageBus final : public MessagePublisher {
   DeliveryListener delivery_listener_;
   std::function<void()> connected_hook_;
   std::unique_ptr<mqtt::iaction_listener> delivery_action_;
+  std::mutex flow_mutex_;
+  std::deque<OutgoingMessage> waiting_;
+  std::size_t in_flight_ = 0;
+  std::size_t receive_maximum_ = 65535;
   std::unique_ptr<mqtt::ssl_options> ssl_options_;          // both must outlive client_ (see .cpp)
   std::unique_ptr<mqtt::connect_options> connect_options_;
   std::unique_ptr<mqtt::iaction_listener> subscribe_listener_;

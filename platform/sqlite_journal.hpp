@@ -44,6 +44,21 @@ class SqliteJournal final : public Journal {
   std::vector<JournalRecord> unfinished() override;
   std::vector<PendingResult> unacknowledged(std::int64_t before_ms) override;
 
+  // Prepared statements reused across transactions. Used only by the thread running a batch.
+  class StatementCache {
+   public:
+    explicit StatementCache(sqlite3* db) : db_(db) {}
+    StatementCache(const StatementCache&) = delete;
+    StatementCache& operator=(const StatementCache&) = delete;
+    ~StatementCache() { clear(); }
+    sqlite3_stmt* get(const char* sql);  // keyed by the literal's address
+    void clear();
+
+   private:
+    sqlite3* db_;
+    std::map<const char*, sqlite3_stmt*> statements_;
+  };
+
   // Commits queued acknowledgements and forgets acknowledged records past the retention time.
   void maintain();
   // Transactions committed so far (group commit makes this smaller than the number of writes).
@@ -61,6 +76,7 @@ class SqliteJournal final : public Journal {
   SqliteJournalOptions options_;
   Clock& clock_;
   sqlite3* db_;
+  StatementCache statements_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<Op*> pending_;
