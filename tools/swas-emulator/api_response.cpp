@@ -9,7 +9,6 @@
 #include "emulator_time.hpp"
 
 namespace swas::emulator {
-namespace {
 
 std::string print_and_delete(cJSON* object) {
   char* text = cJSON_PrintUnformatted(object);
@@ -18,6 +17,8 @@ std::string print_and_delete(cJSON* object) {
   cJSON_Delete(object);
   return out;
 }
+
+namespace {
 
 void add_string(cJSON* object, const char* key, std::string_view value) {
   cJSON_AddStringToObject(object, key, std::string(value).c_str());

@@ -7,7 +7,13 @@
 
 #include "http_types.hpp"
 
+struct cJSON;
+
 namespace swas::emulator {
+
+// Prints `object` compactly and frees it.
+std::string print_and_delete(cJSON* object);
+
 
 // Uppercase UUID-like RequestIds ("8-4-4-4-12" hex). Not thread-safe: the core's lock guards it.
 class RequestIdGenerator {

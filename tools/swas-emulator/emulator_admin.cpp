@@ -1,18 +1,11 @@
 // Unsigned /__emulator/* endpoints for tests: read the state, script faults, add instances.
 #include <cjson/cJSON.h>
 
+#include "api_response.hpp"
 #include "emulator_core.hpp"
 
 namespace swas::emulator {
 namespace {
-
-std::string print_and_delete(cJSON* object) {
-  char* text = cJSON_PrintUnformatted(object);
-  std::string out = text != nullptr ? text : "{}";
-  cJSON_free(text);
-  cJSON_Delete(object);
-  return out;
-}
 
 std::string admin_result(bool ok, const std::string& error) {
   cJSON* object = cJSON_CreateObject();
