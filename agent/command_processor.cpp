@@ -71,6 +71,30 @@ bool CommandProcessor::answer_known(const std::string& id, const Route& route, c
   return false;
 }
 
+namespace {
+
+// What the journal keeps of a message: the command's fields with the ClientToken fixed now, and
+// the earlier of expiresAt and the MQTT 5 Message Expiry. A rejection keeps only its id and route.
+JournalRecord journal_record(const ParsedCommand& parsed, const IncomingMessage& msg, const Route& route) {
+  JournalRecord rec;
+  rec.route = route;
+  rec.accepted_ms = msg.received_ms;
+  if (const auto* rejection = std::get_if<CommandRejection>(&parsed)) {
+    rec.id = rejection->id.value_or("");
+    return rec;
+  }
+  const auto& cmd = std::get<StopCommand>(parsed);
+  rec = JournalRecord{cmd.id, cmd.action, cmd.instance_id, cmd.region_id, cmd.client_token, route,
+                      msg.received_ms, cmd.expires_at_ms};
+  if (msg.message_expiry_s) {
+    const std::int64_t mqtt_expiry = msg.received_ms + std::int64_t{*msg.message_expiry_s} * 1000;
+    if (!rec.expires_at_ms || mqtt_expiry < *rec.expires_at_ms) rec.expires_at_ms = mqtt_expiry;
+  }
+  return rec;
+}
+
+}  // namespace
+
 std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg) {
   ParsedCommand parsed = parse_command(msg.payload, settings_.gateway_id);
   if (auto* other = std::get_if<NotACommand>(&parsed)) {
@@ -96,19 +120,10 @@ std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg
       return std::nullopt;
     }
   }
-  JournalRecord rec;
-  rec.id = id;
-  rec.route = route;
-  rec.accepted_ms = msg.received_ms;
+  const JournalRecord rec = journal_record(parsed, msg, route);
   std::optional<CommandRejection> refusal = rejection ? std::optional<CommandRejection>(*rejection) : std::nullopt;
   if (!rejection) {
     const auto& cmd = std::get<StopCommand>(parsed);
-    rec = JournalRecord{cmd.id, cmd.action, cmd.instance_id, cmd.region_id, cmd.client_token, route,
-                        msg.received_ms, cmd.expires_at_ms};
-    if (msg.message_expiry_s) {
-      const std::int64_t mqtt_expiry = msg.received_ms + std::int64_t{*msg.message_expiry_s} * 1000;
-      if (!rec.expires_at_ms || mqtt_expiry < *rec.expires_at_ms) rec.expires_at_ms = mqtt_expiry;
-    }
     if (auto why = policy_violation(settings_.policy, cmd)) {
       refusal = CommandRejection{cmd.id, AgentError::Forbidden, *why};
     } else if (!bucket_.try_take(now)) {
