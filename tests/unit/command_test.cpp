@@ -173,6 +173,12 @@ TEST(Command, NulCharactersAreRefusedNotCutShort) {
     EXPECT_EQ(r.code, AgentError::InvalidCommand) << p;
     EXPECT_NE(r.message.find("NUL"), std::string::npos);
   }
+  // A raw NUL right after a backslash (found by fuzzing).
+  static const char kHidden[] =
+      "{\"id\":\"c-1\",\"action\":\"StopInstance\",\"InstanceId\":\"i\",\"RegionId\":\"c\\ut\\\0r\"}";
+  const std::string hidden(kHidden, sizeof kHidden - 1);
+  EXPECT_EQ(hidden.back(), '}');
+  EXPECT_NE(rejected(hidden).message.find("NUL"), std::string::npos);
   // An escaped backslash followed by "u0000" is text, not a NUL.
   const auto c = accepted(R"({"id":"c-1","action":"StopInstance","InstanceId":"i\\u0000","RegionId":"r"})");
   EXPECT_EQ(c.instance_id, "i\\u0000");
