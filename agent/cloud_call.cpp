@@ -45,14 +45,16 @@ CommandProcessor::Outcome CommandProcessor::call_cloud(const StopCommand& cmd, H
     bool retry = j.verdict == AttemptVerdict::Retry && attempt < policy.max_attempts;
     const std::uint32_t wait = retry ? backoff_ms(attempt, j.retry_after_ms) : 0;
     if (retry && clock_.now_unix_ms() + wait >= deadline) retry = false;
-    if (auto outcome = final_outcome(cmd, response, retry, attempt)) return *outcome;
+    if (auto outcome = final_outcome(cmd, response, parsed ? &*parsed : nullptr, retry, attempt)) return *outcome;
     if (!clock_.sleep_ms(wait)) return Outcome{"", CommandOutcome::Failed, "shutting down", true};
   }
 }
 
 // The terminal outcome of an attempt, or nullopt when the command will be retried.
+// `parsed` is the attempt's answer as parse_cloud_response read it (null when there was none).
 std::optional<CommandProcessor::Outcome> CommandProcessor::final_outcome(
-    const StopCommand& cmd, const Expected<HttpResponse, TransportError>& response, bool retry, int attempt) {
+    const StopCommand& cmd, const Expected<HttpResponse, TransportError>& response, const CloudOutcome* parsed,
+    bool retry, int attempt) {
   if (!response) {
     const std::string what = std::string(to_string(response.error().kind)) + ": " + response.error().detail;
     log(LogLevel::Warn, "command " + cmd.id + ": cloud " + what + (retry ? "; will retry" : ""));
@@ -62,7 +64,7 @@ std::optional<CommandProcessor::Outcome> CommandProcessor::final_outcome(
                                           (attempt == 1 ? "" : "s") + ")"),
                    CommandOutcome::Failed, "CloudUnreachable: " + what};
   }
-  const CloudOutcome outcome = parse_cloud_response(*response);
+  const CloudOutcome& outcome = *parsed;
   if (const auto* ok = std::get_if<CloudSuccess>(&outcome)) {
     log(LogLevel::Info, "command " + cmd.id + " succeeded, RequestId=" + ok->request_id);
     return Outcome{encode_success(cmd, ok->request_id), CommandOutcome::Succeeded, ""};

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud_response.hpp"
 #include "command.hpp"
 #include "command_policy.hpp"
 #include "config.hpp"
@@ -83,6 +84,7 @@ class CommandProcessor {
   };
   Outcome call_cloud(const StopCommand& cmd, HttpsTransport& transport);
   std::optional<Outcome> final_outcome(const StopCommand& cmd, const Expected<HttpResponse, TransportError>& response,
+                                       const CloudOutcome* parsed,
                                        bool may_retry, int attempt);
   std::uint32_t backoff_ms(int attempt, std::optional<std::uint32_t> hint);
   void correct_clock(std::int64_t server_ms);
