@@ -1,8 +1,13 @@
 // The dashboard's pure logic (dashboard/src/model.js), under node --test.
 import assert from 'node:assert/strict';
+import { webcrypto } from 'node:crypto';
 import { test } from 'node:test';
 
 import * as model from '../../dashboard/src/model.js';
+
+// The page runs in browsers, which all have globalThis.crypto; so do Node.js 19 and later. Debian
+// bookworm's Node.js 18 has it only behind a flag, so the test gives it the browser's global.
+if (!globalThis.crypto) globalThis.crypto = webcrypto;
 
 test('topics: commands, a reply topic per gateway and session, one filter for all replies', () => {
   assert.equal(model.commandTopic('gw-001'), 'swas/gw-001/commands');
