@@ -32,9 +32,10 @@ CommandProcessor::Outcome CommandProcessor::call_cloud(const StopCommand& cmd, H
     const AttemptJudgement j = judge_attempt(response, parsed ? &*parsed : nullptr);
     if (j.verdict == AttemptVerdict::FixClock && !clock_fixed) {
       clock_fixed = true;
-      correct_clock(*j.server_time_ms);
-      --attempt;  // the corrected attempt does not count against max_attempts
-      continue;
+      if (correct_clock(*j.server_time_ms)) {
+        --attempt;  // the corrected attempt does not count against max_attempts
+        continue;
+      }
     }
     if (j.verdict == AttemptVerdict::NewNonce && !nonce_renewed) {
       nonce_renewed = true;
@@ -99,14 +100,22 @@ std::uint32_t CommandProcessor::backoff_ms(int attempt, std::optional<std::uint3
   return hint ? std::max(*hint, jitter) : jitter;
 }
 
-void CommandProcessor::correct_clock(std::int64_t server_ms) {
+bool CommandProcessor::correct_clock(std::int64_t server_ms) {
   const std::int64_t delta = server_ms - clock_.now_unix_ms();
   const std::int64_t offset = clock_.offset_ms() + delta;
+  if (offset > limits::kMaxClockCorrectionMs || offset < -limits::kMaxClockCorrectionMs) {
+    const std::int64_t hours = (offset < 0 ? -offset : offset) / 3600000;
+    log(LogLevel::Error, "the cloud refused our time stamp and its Date is " + std::to_string(hours) +
+                             " h away from the gateway clock: more than the 24 h the agent corrects by itself; "
+                             "not corrected (set the gateway clock: NTP, or date -s)");
+    return false;
+  }
   clock_.set_offset_ms(offset);
   const std::int64_t tenths = ((offset < 0 ? -offset : offset) + 50) / 100;
   log(LogLevel::Warn, "the cloud refused our time stamp: the gateway clock is " + std::to_string(tenths / 10) + "." +
                           std::to_string(tenths % 10) + " s " + (offset > 0 ? "behind" : "ahead of") +
                           " the cloud's; correcting x-acs-date by that offset from now on");
+  return true;
 }
 
 }  // namespace swas

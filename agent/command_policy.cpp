@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "limits.hpp"
 #include "signer.hpp"
 #include "time_format.hpp"
 
@@ -25,6 +26,77 @@ std::optional<std::string> policy_violation(const PolicyConfig& policy, const St
         ok = ok || pattern == cmd.instance_id;
     }
     if (!ok) return "instance " + cmd.instance_id + " is not in this gateway's policy.allowed_instances";
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Splits at '/', keeping empty levels ("a//b" has three).
+std::vector<std::string_view> topic_levels(std::string_view s) {
+  std::vector<std::string_view> levels;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t slash = s.find('/', start);
+    levels.push_back(s.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+    if (slash == std::string_view::npos) return levels;
+    start = slash + 1;
+  }
+}
+
+}  // namespace
+
+bool is_valid_topic_filter(std::string_view filter) {
+  if (filter.empty() || filter.size() > limits::kMaxResponseTopicBytes || filter.front() == '$') return false;
+  if (!is_clean_utf8(filter)) return false;
+  const auto levels = topic_levels(filter);
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    const std::string_view level = levels[i];
+    if (level.find_first_of("+#") == std::string_view::npos) continue;
+    if (level == "+") continue;
+    if (level == "#" && i + 1 == levels.size()) continue;
+    return false;
+  }
+  return true;
+}
+
+bool topic_matches_filter(std::string_view topic, std::string_view filter) {
+  if (!topic.empty() && topic.front() == '$' && (filter.empty() || filter.front() != '$')) return false;
+  const auto t = topic_levels(topic);
+  const auto f = topic_levels(filter);
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (f[i] == "#") return true;  // also matches the parent level ("a/#" matches "a")
+    if (i >= t.size()) return false;
+    if (f[i] != "+" && f[i] != t[i]) return false;
+  }
+  return t.size() == f.size();
+}
+
+std::optional<RouteProblem> response_route_problem(std::string_view response_topic, std::string_view correlation_data,
+                                                   const std::vector<std::string>& allowed_filters) {
+  if (response_topic.empty()) return std::nullopt;
+  const auto invalid = [](const std::string& why) {
+    return RouteProblem{AgentError::InvalidCommand, "the MQTT Response Topic " + why +
+                                                        "; the result of this command is published here instead"};
+  };
+  if (response_topic.size() > limits::kMaxResponseTopicBytes)
+    return invalid("is longer than " + std::to_string(limits::kMaxResponseTopicBytes) + " bytes");
+  if (!is_clean_utf8(response_topic))
+    return invalid("is not UTF-8 text without control characters");
+  if (response_topic.find_first_of("+#") != std::string_view::npos)
+    return invalid("contains a wildcard (+ or #); a result can only be published to a topic name");
+  if (response_topic.front() == '$') return invalid("starts with '$' (reserved for the broker)");
+  if (correlation_data.size() > limits::kMaxCorrelationDataBytes)
+    return RouteProblem{AgentError::InvalidCommand,
+                        "the MQTT Correlation Data is longer than " + std::to_string(limits::kMaxCorrelationDataBytes) +
+                            " bytes; the result of this command is published here instead"};
+  if (!allowed_filters.empty()) {
+    bool ok = false;
+    for (const auto& f : allowed_filters) ok = ok || topic_matches_filter(response_topic, f);
+    if (!ok)
+      return RouteProblem{AgentError::Forbidden,
+                          "the MQTT Response Topic is not in this gateway's policy.allowed_response_topics; "
+                          "the result of this command is published here instead"};
   }
   return std::nullopt;
 }

@@ -23,7 +23,28 @@ struct PolicyConfig {
   RateLimit rate_limit;
   std::string command_key_file;                // set: commands must carry a valid "signature"
   std::uint32_t max_command_age_s = 300;       // issuedAt window, both ways
+  // MQTT topic filters ('+', '#'; "{gateway_id}" stands for this gateway's id) that a command's
+  // Response Topic must match; empty: any valid topic name (within the broker's ACL).
+  std::vector<std::string> allowed_response_topics;
 };
+
+// Why a command's MQTT 5 Response Topic / Correlation Data cannot carry its result.
+struct RouteProblem {
+  AgentError code;  // InvalidCommand (not a usable topic, too long) or Forbidden (policy)
+  std::string message;
+};
+
+// Checked before anything is published or journaled, so no command can point the agent at a topic
+// the broker would disconnect it for (a wildcard, invalid UTF-8) or fill its journal with huge
+// routes. `allowed_filters` are policy.allowed_response_topics with {gateway_id} already replaced.
+// An empty response topic is fine (the result goes to the command topic).
+std::optional<RouteProblem> response_route_problem(std::string_view response_topic, std::string_view correlation_data,
+                                                   const std::vector<std::string>& allowed_filters);
+// MQTT topic filter matching ('+' one level, '#' the rest); topic names starting with '$' match
+// only filters that start with '$' too.
+bool topic_matches_filter(std::string_view topic, std::string_view filter);
+// A well-formed MQTT topic filter of at most kMaxResponseTopicBytes, not starting with '$'.
+bool is_valid_topic_filter(std::string_view filter);
 
 // Allowed region / instance lists. nullopt when the command may run; else why not (Forbidden).
 std::optional<std::string> policy_violation(const PolicyConfig& policy, const StopCommand& cmd);

@@ -11,18 +11,28 @@
 
 namespace swas {
 
-Route route_for(const IncomingMessage& msg, const std::string& command_topic) {
-  if (msg.response_topic.empty()) return Route{command_topic, ""};
-  return Route{msg.response_topic, msg.correlation_data};
+RouteDecision CommandProcessor::route_for(const IncomingMessage& msg) const {
+  if (msg.response_topic.empty()) return RouteDecision{Route{settings_.command_topic, ""}, std::nullopt};
+  if (auto problem = response_route_problem(msg.response_topic, msg.correlation_data,
+                                            settings_.policy.allowed_response_topics))
+    return RouteDecision{Route{settings_.command_topic, ""}, std::move(problem)};
+  return RouteDecision{Route{msg.response_topic, msg.correlation_data}, std::nullopt};
 }
 
-std::optional<OutgoingMessage> busy_answer(const IncomingMessage& msg, const std::string& gateway_id,
-                                           const std::string& command_topic, const std::string& why) {
-  ParsedCommand parsed = parse_command(msg.payload, gateway_id);
+std::optional<OutgoingMessage> CommandProcessor::busy_answer(const IncomingMessage& msg, const std::string& why) const {
+  ParsedCommand parsed = parse_command(msg.payload, settings_.gateway_id);
   if (std::holds_alternative<NotACommand>(parsed)) return std::nullopt;
-  const Route route = route_for(msg, command_topic);
+  const RouteDecision decision = route_for(msg);
+  const Route& route = decision.route;
   OutgoingMessage out{route.topic, "", route.correlation_data, "", false};
-  if (auto* cmd = std::get_if<StopCommand>(&parsed)) {
+  auto* cmd = std::get_if<StopCommand>(&parsed);
+  if (decision.problem) {
+    // A command whose route is unusable gets that refusal (never stored): it would never run.
+    if (!cmd && !std::get<CommandRejection>(parsed).id) return std::nullopt;
+    out.payload = cmd ? encode_agent_error(*cmd, decision.problem->code, decision.problem->message)
+                      : encode_rejection(CommandRejection{std::get<CommandRejection>(parsed).id, decision.problem->code,
+                                                          decision.problem->message});
+  } else if (cmd) {
     out.payload = encode_agent_error(*cmd, AgentError::Busy, why + "; send the command again later");
   } else {
     // A command that is invalid anyway gets its validation error: it would never run.
@@ -102,8 +112,15 @@ std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg
     return std::nullopt;
   }
   telemetry_.received();
-  const Route route = route_for(msg, settings_.command_topic);
+  const RouteDecision decision = route_for(msg);
+  const Route& route = decision.route;
   auto* rejection = std::get_if<CommandRejection>(&parsed);
+  if (rejection && !rejection->id && decision.problem) {
+    // Neither the command nor its route can be used: there is nothing to address an answer to.
+    log(LogLevel::Warn, "unreadable command with an unusable Response Topic ignored: " + decision.problem->message);
+    telemetry_.finished(CommandOutcome::Rejected, false, rejection->message);
+    return std::nullopt;
+  }
   if (rejection && !rejection->id) {
     log(LogLevel::Warn, "unreadable command rejected: " + rejection->message);
     telemetry_.finished(CommandOutcome::Rejected, false, rejection->message);
@@ -111,9 +128,19 @@ std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg
     return std::nullopt;
   }
   const std::string id = rejection ? *rejection->id : std::get<StopCommand>(parsed).id;
+  if (decision.problem) {
+    // Refused before the journal: an unusable route is never stored, so it is never republished.
+    log(LogLevel::Warn, "command " + id + " refused: " + std::string(to_string(decision.problem->code)) + ": " +
+                            decision.problem->message);
+    refuse(parsed, route, decision.problem->code, decision.problem->message);
+    return std::nullopt;
+  }
   const std::int64_t now = clock_.now_unix_ms();
   if (!settings_.command_key.empty()) {
-    if (auto why = authentication_failure(msg.payload, settings_.command_key, settings_.gateway_id, now,
+    // The gateway's own clock, without the correction learnt from the cloud's Date: whoever
+    // answers as the cloud must not be able to widen the window a signed command is fresh in.
+    const std::int64_t own_clock = now - clock_.offset_ms();
+    if (auto why = authentication_failure(msg.payload, settings_.command_key, settings_.gateway_id, own_clock,
                                           settings_.policy.max_command_age_s)) {
       log(LogLevel::Warn, "command " + id + " refused: Unauthenticated: " + *why);
       refuse(parsed, route, AgentError::Unauthenticated, *why);
@@ -139,7 +166,7 @@ std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg
     const std::string why = begun ? "the journal is full of unfinished commands" : "the journal failed: " + begun.error();
     log(LogLevel::Error, "command " + id + ": " + why + "; answering Busy");
     telemetry_.finished(CommandOutcome::Rejected, false, why);
-    if (auto busy = busy_answer(msg, settings_.gateway_id, settings_.command_topic, why)) publisher_.publish(*busy);
+    if (auto busy = busy_answer(msg, why)) publisher_.publish(*busy);
     return std::nullopt;
   }
   if (answer_known(id, route, *begun)) return std::nullopt;

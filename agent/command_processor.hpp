@@ -49,12 +49,12 @@ struct ExecutionItem {
   bool resumed = false;                       // accepted before a restart
 };
 
-// Where the result of `msg` goes: its Response Topic (with Correlation Data), else command_topic.
-Route route_for(const IncomingMessage& msg, const std::string& command_topic);
-
-// The Busy answer for a message the agent cannot take now; nullopt when it is not a command.
-std::optional<OutgoingMessage> busy_answer(const IncomingMessage& msg, const std::string& gateway_id,
-                                           const std::string& command_topic, const std::string& why);
+// Where the result of a message goes: its Response Topic (with Correlation Data) when that is
+// usable, else the command topic with `problem` saying why the Response Topic was not used.
+struct RouteDecision {
+  Route route;
+  std::optional<RouteProblem> problem;
+};
 
 // execute(), recover() and republish_unacknowledged() are thread-safe (each executing thread
 // passes its own transport). intake() must be called from one thread at a time (the MQTT
@@ -68,6 +68,11 @@ class CommandProcessor {
   // Parses and validates `msg`, answers what needs no cloud call (invalid, duplicate, journal
   // full), and returns the item to execute when the journal accepted a new command.
   std::optional<ExecutionItem> intake(const IncomingMessage& msg);
+  // The Busy answer for a message the agent cannot take now (its queue is full); nullopt when it
+  // is not a command. Thread-safe (reads the settings only).
+  std::optional<OutgoingMessage> busy_answer(const IncomingMessage& msg, const std::string& why) const;
+  // Where the result of `msg` goes (validated Response Topic, else the command topic).
+  RouteDecision route_for(const IncomingMessage& msg) const;
   // Runs one accepted command to its terminal result, records it, publishes it.
   void execute(const ExecutionItem& item, HttpsTransport& transport);
   // Start-up: the accepted-but-unfinished commands to run again (same ClientToken).
@@ -87,7 +92,7 @@ class CommandProcessor {
                                        const CloudOutcome* parsed,
                                        bool may_retry, int attempt);
   std::uint32_t backoff_ms(int attempt, std::optional<std::uint32_t> hint);
-  void correct_clock(std::int64_t server_ms);
+  bool correct_clock(std::int64_t server_ms);  // false: beyond limits::kMaxClockCorrectionMs
   void answer(const std::string& id, const Route& route, const std::string& payload);
   bool answer_known(const std::string& id, const Route& route, const BeginResult& known);
   void refuse(const ParsedCommand& parsed, const Route& route, AgentError code, const std::string& why);

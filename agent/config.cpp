@@ -195,6 +195,11 @@ bool valid_instance_pattern(const std::string& p) {
   return !p.empty() && p.size() <= 256 && p.find('*') >= p.size() - 1;
 }
 
+bool valid_response_filter(const std::string& f) {
+  // "{gateway_id}" is replaced after parsing by an id of A-Z a-z 0-9 _ . - (checked again then).
+  return is_valid_topic_filter(f);
+}
+
 std::optional<ConfigError> parse_rate_limit(const cJSON* o, RateLimit& r) {
   if (!cJSON_IsObject(o)) return ConfigError{"policy.rate_limit", "must be an object"};
   if (auto e = check_keys(o, "policy.rate_limit.", {"per_minute", "burst"})) return e;
@@ -210,7 +215,7 @@ std::optional<ConfigError> parse_rate_limit(const cJSON* o, RateLimit& r) {
 std::optional<ConfigError> parse_policy(const cJSON* o, PolicyConfig& p) {
   if (!cJSON_IsObject(o)) return ConfigError{"policy", "must be an object"};
   if (auto e = check_keys(o, "policy.", {"allowed_regions", "allowed_instances", "rate_limit", "command_key_file",
-                                         "max_command_age_s"}))
+                                         "max_command_age_s", "allowed_response_topics"}))
     return e;
   if (const cJSON* a = cJSON_GetObjectItemCaseSensitive(o, "allowed_regions"))
     if (auto e = string_list(a, "policy.allowed_regions", p.allowed_regions, valid_region,
@@ -219,6 +224,11 @@ std::optional<ConfigError> parse_policy(const cJSON* o, PolicyConfig& p) {
   if (const cJSON* a = cJSON_GetObjectItemCaseSensitive(o, "allowed_instances"))
     if (auto e = string_list(a, "policy.allowed_instances", p.allowed_instances, valid_instance_pattern,
                              "must list instance ids, or prefixes ending in a single * (only at the end)"))
+      return e;
+  if (const cJSON* a = cJSON_GetObjectItemCaseSensitive(o, "allowed_response_topics"))
+    if (auto e = string_list(a, "policy.allowed_response_topics", p.allowed_response_topics, valid_response_filter,
+                             "must list MQTT topic filters (+ and # as whole levels, # last; no leading $; "
+                             "at most 256 bytes), e.g. \"swas/{gateway_id}/replies/#\""))
       return e;
   if (const cJSON* r = cJSON_GetObjectItemCaseSensitive(o, "rate_limit"))
     if (auto e = parse_rate_limit(r, p.rate_limit)) return e;
@@ -327,6 +337,14 @@ Expected<Config, ConfigError> parse_config(std::string_view json, const std::opt
     if (auto e = parse_journal(jo, cfg.journal)) return unexpected(*e);
   if (const cJSON* po = cJSON_GetObjectItemCaseSensitive(root.get(), "policy"))
     if (auto e = parse_policy(po, cfg.policy)) return unexpected(*e);
+  for (auto& filter : cfg.policy.allowed_response_topics) {
+    // The gateway id is A-Z a-z 0-9 _ . - only, so the filter stays well-formed.
+    const std::string placeholder = "{gateway_id}";
+    for (auto at = filter.find(placeholder); at != std::string::npos; at = filter.find(placeholder, at))
+      filter.replace(at, placeholder.size(), cfg.gateway_id), at += cfg.gateway_id.size();
+    if (!is_valid_topic_filter(filter))
+      return fail("policy.allowed_response_topics", "\"" + filter + "\" is not a valid MQTT topic filter");
+  }
   if (cfg.policy.max_command_age_s > cfg.journal.retention_s)
     return fail("policy.max_command_age_s", "must not exceed journal.retention_s (a replay must still find the "
                                             "journal's record)");

@@ -14,6 +14,15 @@ inline constexpr std::size_t kMaxClientTokenChars = 64;
 // InstanceId / RegionId: the API gives no limit; we refuse absurd sizes so a result stays small.
 inline constexpr std::size_t kMaxInstanceIdChars = 256;
 inline constexpr std::size_t kMaxRegionIdChars = 64;
+// A command's MQTT 5 Response Topic: at most this many bytes of UTF-8, no wildcard, no '$' at the
+// start, no control character. Longer or otherwise unusable: InvalidCommand on the command topic.
+inline constexpr std::size_t kMaxResponseTopicBytes = 256;
+// A command's MQTT 5 Correlation Data (echoed with its result): at most this many bytes.
+inline constexpr std::size_t kMaxCorrelationDataBytes = 256;
+// MQTT 5 Maximum Packet Size the agent announces in CONNECT: the broker drops larger packets
+// before they reach the agent (a command is at most kMaxCommandBytes of payload plus its topic and
+// properties). Paho and the agent never hold a larger inbound packet in memory.
+inline constexpr std::uint32_t kMaxInboundPacketBytes = 16 * 1024;
 // Nesting depth accepted in a command before it is refused as InvalidCommand.
 inline constexpr int kMaxJsonDepth = 8;
 
@@ -43,6 +52,11 @@ inline constexpr std::uint32_t kDefaultJournalRetentionS = 24 * 3600;
 inline constexpr std::uint32_t kRepublishIntervalMs = 30000;
 // After a reconnect, results finished longer ago than this and still unacknowledged go out again.
 inline constexpr std::uint32_t kRepublishAfterReconnectMs = 3000;
+
+// The largest clock correction taken from the cloud's Date header, either way. A Date further off
+// is not believed (logged; the clock needs NTP): a hostile endpoint cannot move the agent's time
+// by more than this. Command authentication never uses the correction at all.
+inline constexpr std::int64_t kMaxClockCorrectionMs = 24LL * 3600 * 1000;
 
 // Cloud timeout for each network step (connect, TLS handshake, each read), contract §2 default.
 inline constexpr std::uint32_t kDefaultCloudTimeoutMs = 10000;

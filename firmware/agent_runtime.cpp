@@ -120,8 +120,8 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   });
   auto on_message = [&](IncomingMessage&& msg) {
     if (queue.size() >= queue.capacity()) {
-      if (auto busy = busy_answer(msg, cfg.gateway_id, cfg.mqtt.command_topic,
-                                  "the agent's command queue is full (" + std::to_string(queue.capacity()) + ")")) {
+      if (auto busy = processor.busy_answer(
+              msg, "the agent's command queue is full (" + std::to_string(queue.capacity()) + ")")) {
         log.write(LogLevel::Warn, "command queue full: answering Busy");
         bus.publish(*busy);
       }

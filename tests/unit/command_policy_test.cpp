@@ -102,11 +102,21 @@ TEST(Policy, ConfigSection) {
   EXPECT_EQ(c->policy.command_key_file, "/k");
   for (const char* bad : {R"("allowed_regions":["CN"])", R"("allowed_instances":["a*b"])", R"("allowed_instances":"i-1")",
                           R"("rate_limit":{"per_minute":0})", R"("rate_limit":{"burst":3})", R"("max_command_age_s":999999)",
-                          R"("allow_regions":[])"}) {
+                          R"("allow_regions":[])", R"("allowed_response_topics":["a/#/b"])",
+                          R"("allowed_response_topics":["$SYS/#"])", R"("allowed_response_topics":"x/#")"}) {
     auto e = parse_config(std::string(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"},"policy":{)") + bad + "}}");
     ASSERT_FALSE(e.has_value()) << bad;
     EXPECT_EQ(e.error().key.rfind("policy", 0), 0u) << bad << " -> " << e.error().key;
   }
+}
+
+TEST(Policy, AllowedResponseTopicsNameThisGateway) {
+  auto c = parse_config(R"({"gateway_id":"gw-9","mqtt":{"uri":"tcp://h"},
+      "policy":{"allowed_response_topics":["swas/{gateway_id}/replies/#","ops/+/{gateway_id}"]}})");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  ASSERT_EQ(c->policy.allowed_response_topics.size(), 2u);
+  EXPECT_EQ(c->policy.allowed_response_topics[0], "swas/gw-9/replies/#");
+  EXPECT_EQ(c->policy.allowed_response_topics[1], "ops/+/gw-9");
 }
 
 }  // namespace

@@ -472,17 +472,118 @@ TEST_F(ProcessorTest, UnauthenticatedCommandsCannotPreemptTheRealOne) {
   EXPECT_EQ(transport.sent.size(), 1u);
 }
 
-TEST(BusyAnswer, NamesTheCommandAndIgnoresNonCommands) {
-  const IncomingMessage msg{"t", kCommand, "", "", 0, std::nullopt};
-  auto busy = busy_answer(msg, "gw-001", "swas/gw-001/commands", "the queue is full");
+TEST_F(ProcessorTest, BusyAnswerNamesTheCommandAndIgnoresNonCommands) {
+  make();
+  auto busy = processor->busy_answer(message(kCommand), "the queue is full");
   ASSERT_TRUE(busy.has_value());
   EXPECT_EQ(Json(busy->payload).str("error", "Code"), "Busy");
   EXPECT_EQ(Json(busy->payload).str("id"), "c-1");
-  EXPECT_FALSE(busy_answer(IncomingMessage{"t", R"({"type":"result","id":"x"})", "", "", 0, std::nullopt}, "gw", "t", "x")
-                   .has_value());
-  auto invalid = busy_answer(IncomingMessage{"t", "nope", "", "", 0, std::nullopt}, "gw", "t", "x");
+  EXPECT_FALSE(processor->busy_answer(message(R"({"type":"result","id":"x"})"), "x").has_value());
+  auto invalid = processor->busy_answer(message("nope"), "x");
   ASSERT_TRUE(invalid.has_value());
   EXPECT_EQ(Json(invalid->payload).str("error", "Code"), "InvalidCommand");
+  // Even Busy never goes to an unusable Response Topic.
+  auto wild = processor->busy_answer(message(kCommand, "swas/gw-001/replies/#", "c"), "x");
+  ASSERT_TRUE(wild.has_value());
+  EXPECT_EQ(wild->topic, "swas/gw-001/commands");
+  EXPECT_EQ(Json(wild->payload).str("error", "Code"), "InvalidCommand");
+}
+
+// A Response Topic the broker would disconnect the agent for, or that would bloat the journal,
+// is refused on the command topic before anything is journaled (issue 11).
+TEST_F(ProcessorTest, UnusableResponseTopicsAreRefusedOnTheCommandTopicAndNeverJournaled) {
+  settings.command_key = "0123456789abcdef-command-key";  // even the Unauthenticated refusal
+  make();
+  const std::vector<std::string> bad = {"swas/gw/replies/#", "a/+/b", "+", "#", "$SYS/x", "a\x01b",
+                                        std::string("a\0b", 3), "\xff\xfe", std::string(257, 'r')};
+  int n = 0;
+  for (const auto& topic : bad) {
+    const std::string id = "r-" + std::to_string(n++);
+    send(R"({"id":")" + id + R"(","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou"})", topic, "corr");
+    ASSERT_EQ(publisher.published.back().topic, "swas/gw-001/commands") << topic;
+    EXPECT_EQ(publisher.published.back().correlation_data, "") << topic;
+    EXPECT_EQ(publisher.published.back().journal_id, "") << "never republished: " << topic;
+    EXPECT_EQ(last().str("error", "Code"), "InvalidCommand") << topic;
+    EXPECT_EQ(last().str("id"), id);
+    EXPECT_NE(last().str("error", "Message").find("Response Topic"), std::string::npos);
+    EXPECT_FALSE(journal.entries.count(id)) << topic;
+  }
+  // An invalid command with a wildcard route: its refusal also goes to the command topic.
+  send(R"({"id":"inv","action":"StartInstance","InstanceId":"i-1","RegionId":"cn-hangzhou"})", "x/#");
+  EXPECT_EQ(publisher.published.back().topic, "swas/gw-001/commands");
+  // An unreadable payload with a wildcard route is answered nowhere.
+  const auto before = publisher.published.size();
+  send("not json", "x/#");
+  EXPECT_EQ(publisher.published.size(), before);
+  EXPECT_TRUE(transport.sent.empty());
+}
+
+TEST_F(ProcessorTest, OversizedCorrelationDataIsRefusedAndTheLimitItselfAccepted) {
+  make();
+  send(kCommand, "dash/replies/1", std::string(257, 'c'));
+  EXPECT_EQ(publisher.published.back().topic, "swas/gw-001/commands");
+  EXPECT_EQ(last().str("error", "Code"), "InvalidCommand");
+  EXPECT_FALSE(journal.entries.count("c-1"));
+  transport.reply(200, R"({"RequestId":"R"})");
+  send(kCommand, std::string(256, 't'), std::string(256, 'c'));
+  EXPECT_EQ(publisher.published.back().topic, std::string(256, 't'));
+  EXPECT_TRUE(last().ok());
+}
+
+TEST_F(ProcessorTest, ResponseTopicsOutsideTheAllowedFiltersAreForbidden) {
+  settings.policy.allowed_response_topics = {"swas/gw-001/replies/#", "dash/+/r"};
+  make();
+  send(kCommand, "elsewhere/replies/1", "c");
+  EXPECT_EQ(publisher.published.back().topic, "swas/gw-001/commands");
+  EXPECT_EQ(last().str("error", "Code"), "Forbidden");
+  EXPECT_FALSE(journal.entries.count("c-1"));
+  transport.reply(200, R"({"RequestId":"R"})");
+  send(kCommand, "swas/gw-001/replies/session-9", "c");
+  EXPECT_EQ(publisher.published.back().topic, "swas/gw-001/replies/session-9");
+  EXPECT_TRUE(last().ok());
+}
+
+TEST(TopicFilters, MatchAndValidateLikeMqtt) {
+  EXPECT_TRUE(topic_matches_filter("a/b/c", "a/#"));
+  EXPECT_TRUE(topic_matches_filter("a", "a/#"));
+  EXPECT_TRUE(topic_matches_filter("a/b/c", "a/+/c"));
+  EXPECT_FALSE(topic_matches_filter("a/b/c/d", "a/+/c"));
+  EXPECT_FALSE(topic_matches_filter("a/b", "a/b/c"));
+  EXPECT_FALSE(topic_matches_filter("$SYS/a", "#"));
+  EXPECT_TRUE(is_valid_topic_filter("swas/gw-1/replies/#"));
+  EXPECT_TRUE(is_valid_topic_filter("+/x/+"));
+  EXPECT_FALSE(is_valid_topic_filter("a/#/b"));
+  EXPECT_FALSE(is_valid_topic_filter("a/b#"));
+  EXPECT_FALSE(is_valid_topic_filter("a+/b"));
+  EXPECT_FALSE(is_valid_topic_filter("$SYS/#"));
+  EXPECT_FALSE(is_valid_topic_filter(""));
+}
+
+// A hostile endpoint's Date can move the agent's clock by at most 24 h (limits.hpp), and signed
+// commands are judged by the gateway's own clock, whatever the correction (issue 11).
+TEST_F(ProcessorTest, ACloudDateBeyondTheBoundIsNotBelieved) {
+  make();
+  clock.now_ms = 1700000000000 - 48LL * 3600 * 1000;  // the cloud claims 48 h later
+  transport.script.emplace_back(http(400, R"({"RequestId":"R","Code":"InvalidTimeStamp.Expired","Message":"expired"})",
+                                     {{"Date", "Tue, 14 Nov 2023 22:13:20 GMT"}}));
+  send(kCommand);
+  EXPECT_EQ(clock.offset, 0);
+  EXPECT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(last().str("error", "Code"), "InvalidTimeStamp.Expired");
+  EXPECT_NE(logger.all().find("48 h away"), std::string::npos) << logger.all();
+}
+
+TEST_F(ProcessorTest, TheClockCorrectionNeverWidensTheSignedCommandWindow) {
+  settings.command_key = "0123456789abcdef-command-key";
+  make();
+  clock.offset = -24LL * 3600 * 1000 + 1000;  // a hostile cloud set the agent's time back a day
+  const std::string issued = "2023-11-13T22:13:20Z";  // a command signed a day ago
+  const SignedFields f{"old-1", "StopInstance", "i-1", "cn-hangzhou", "", issued, ""};
+  const std::string sig = command_signature(settings.command_key, "gw-001", f);
+  send(R"({"id":"old-1","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou","issuedAt":")" + issued +
+       R"(","signature":")" + sig + "\"}");
+  EXPECT_EQ(last().str("error", "Code"), "Unauthenticated");
+  EXPECT_TRUE(transport.sent.empty());
 }
 
 }  // namespace
