@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include "limits.hpp"
+
 namespace swas {
 namespace {
 
@@ -30,6 +32,9 @@ CloudOutcome parse_cloud_response(const HttpResponse& response) {
   if (ok_status) {
     std::string request_id = string_field(root.get(), "RequestId");
     if (request_id.empty()) return CloudUnreadable{response.status, "the body has no RequestId"};
+    if (request_id.size() > limits::kMaxCloudFieldBytes)
+      return CloudUnreadable{response.status, "the RequestId is longer than " +
+                                                  std::to_string(limits::kMaxCloudFieldBytes) + " bytes"};
     return CloudSuccess{std::move(request_id)};
   }
   CloudError err;
@@ -40,6 +45,12 @@ CloudOutcome parse_cloud_response(const HttpResponse& response) {
   err.host_id = string_field(root.get(), "HostId");
   err.recommend = string_field(root.get(), "Recommend");
   if (err.code.empty()) return CloudUnreadable{response.status, "the error body has no Code"};
+  // The result carries these verbatim and the journal keeps it: a field no real answer comes near
+  // makes the answer unreadable rather than a record of any size (docs/limits.md).
+  for (const std::string* field : {&err.code, &err.message, &err.request_id, &err.host_id, &err.recommend})
+    if (field->size() > limits::kMaxCloudFieldBytes)
+      return CloudUnreadable{response.status, "the error body has a field longer than " +
+                                                  std::to_string(limits::kMaxCloudFieldBytes) + " bytes"};
   return err;
 }
 

@@ -29,6 +29,10 @@ inline constexpr int kMaxJsonDepth = 8;
 // Largest HTTP response (headers + body) read from the cloud. Larger: the connection is dropped
 // and the attempt fails as a protocol error.
 inline constexpr std::size_t kMaxHttpResponseBytes = 64 * 1024;
+// Longest string field (Code, Message, RequestId, HostId, Recommend) taken from the cloud's answer
+// into a result. Longer: the answer is unreadable (InvalidCloudResponse). Real answers are far
+// shorter; the bound keeps every journal record small (docs/limits.md).
+inline constexpr std::size_t kMaxCloudFieldBytes = 1024;
 // Largest HTTP request the emulator accepts.
 inline constexpr std::size_t kMaxHttpRequestBytes = 64 * 1024;
 

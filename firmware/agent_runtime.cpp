@@ -113,7 +113,15 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
       }
     });
   }
-  bus.set_delivery_listener([&](const std::string& id) { (*journal)->acknowledge(id); });
+  bus.set_delivery_listener([&](const std::string& id, bool refused, int reason_code) {
+    // A refused result (e.g. 135: the broker's ACL forbids its topic) is settled like an
+    // acknowledged one: never republished, forgotten after the retention time, so refusals can
+    // never fill the journal and turn every later command into Busy.
+    if (refused)
+      log.write(LogLevel::Warn, "the broker refused the result of command " + id + " (PUBACK reason code " +
+                                    std::to_string(reason_code) + "); it is not published again");
+    (*journal)->acknowledge(id);
+  });
   bus.set_connected_hook([&] {
     status_dirty = true;
     reconnected = true;

@@ -8,6 +8,7 @@
 
 #include <mqtt/async_client.h>
 
+#include "limits.hpp"
 #include "mbedtls_https_client.hpp"
 
 #include <chrono>
@@ -32,8 +33,12 @@ void fill_connect_options(mqtt::connect_options& opts, mqtt::ssl_options& ssl, c
   // A persistent session: commands published while the agent is away wait at the broker.
   if (o.mqtt.version == 5) {
     opts.set_clean_start(false);
+    // Maximum Packet Size: the broker drops a larger packet instead of sending it, so a hostile
+    // 16 MiB "command" never reaches Paho's buffers (docs/security.md). MQTT 3.1.1 has no such
+    // property: there the broker's max_packet_size does it (docs/operations.md).
     opts.set_properties(mqtt::properties{
-        {mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(o.mqtt.session_expiry_s)}});
+        {mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(o.mqtt.session_expiry_s)},
+        {mqtt::property::MAXIMUM_PACKET_SIZE, static_cast<int>(limits::kMaxInboundPacketBytes)}});
   } else {
     opts.set_clean_session(false);
   }
@@ -109,7 +114,7 @@ class PahoMessageBus::DeliveryAction final : public mqtt::iaction_listener {
  private:
   void done(const mqtt::token& tok, bool acknowledged) {
     std::unique_ptr<std::string> id(static_cast<std::string*>(tok.get_user_context()));
-    bus_.delivered(id.get(), acknowledged);
+    bus_.delivered(id.get(), acknowledged, tok.get_reason_code());
   }
   PahoMessageBus& bus_;
 };
@@ -262,8 +267,12 @@ void PahoMessageBus::publish(const OutgoingMessage& message) {
   send(message);
 }
 
-void PahoMessageBus::delivered(const std::string* journal_id, bool acknowledged) {
-  if (acknowledged && journal_id && delivery_listener_) delivery_listener_(*journal_id);
+void PahoMessageBus::delivered(const std::string* journal_id, bool acknowledged, int reason_code) {
+  // A negative PUBACK (MQTT 5 reason code >= 0x80) is the broker's final word on that message:
+  // publishing it again would be refused again. Other failures (a lost connection) are not final.
+  const bool refused = !acknowledged && reason_code >= 0x80;
+  if ((acknowledged || refused) && journal_id && delivery_listener_)
+    delivery_listener_(*journal_id, refused, acknowledged ? 0 : reason_code);
   std::optional<OutgoingMessage> next;
   {
     std::lock_guard<std::mutex> lock(flow_mutex_);

@@ -34,7 +34,10 @@ struct MessageBusOptions {
 class PahoMessageBus final : public MessagePublisher {
  public:
   using Handler = std::function<void(IncomingMessage&&)>;
-  using DeliveryListener = std::function<void(const std::string& journal_id)>;
+  // Final delivery outcome of a result that had a journal_id: acknowledged, or refused by the
+  // broker (MQTT 5 PUBACK reason code >= 0x80, e.g. 135 Not authorized by its ACL). Both are final:
+  // neither is published again. `reason_code` is the PUBACK's (0 when acknowledged).
+  using DeliveryListener = std::function<void(const std::string& journal_id, bool refused, int reason_code)>;
 
   PahoMessageBus(MessageBusOptions options, Clock& clock, Logger& logger);
   ~PahoMessageBus() override;
@@ -47,7 +50,7 @@ class PahoMessageBus final : public MessagePublisher {
   // One connection attempt, waiting up to `timeout_ms`. On success the bus subscribes to the
   // command topic (again on every automatic reconnect) and delivers messages to the handler.
   Expected<bool, std::string> connect(std::uint32_t timeout_ms);
-  // Called (on Paho's thread) when the broker acknowledged a message that had a journal_id.
+  // Called (on Paho's thread) when the broker acknowledged or refused a message with a journal_id.
   void set_delivery_listener(DeliveryListener listener) { delivery_listener_ = std::move(listener); }
   // Called (on Paho's thread, must not block) after every connect and reconnect.
   void set_connected_hook(std::function<void()> hook) { connected_hook_ = std::move(hook); }
@@ -61,7 +64,7 @@ class PahoMessageBus final : public MessagePublisher {
   void subscribe();
   std::string tls_diagnosis() const;
   void send(const OutgoingMessage& message);
-  void delivered(const std::string* journal_id, bool acknowledged);
+  void delivered(const std::string* journal_id, bool acknowledged, int reason_code);
   void release_after_reconnect();
 
   // Publications waiting for a flow-control slot (results are also in the journal).

@@ -102,6 +102,10 @@ Expected<std::unique_ptr<SqliteJournal>, std::string> SqliteJournal::open(const 
   std::string err = exec(db, "PRAGMA journal_mode=WAL;");
   if (err.empty())
     err = exec(db, o.durability == Durability::Full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;");
+  // The WAL is checkpointed every 1,000 pages (SQLite's default) and cut back to this size after
+  // each checkpoint, so the journal's files on flash are the records plus at most ~4 MiB
+  // (docs/limits.md).
+  if (err.empty()) err = exec(db, "PRAGMA journal_size_limit=4194304;");
   if (err.empty()) {
     Stmt check(db, "PRAGMA quick_check;");
     if (check.step() != SQLITE_ROW || check.col_text(0) != "ok")

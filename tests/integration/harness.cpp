@@ -147,6 +147,10 @@ std::string Mosquitto::config_text() const {
                                  "/\nautosave_interval 1\nautosave_on_changes true\n"
                            : "persistence false\n";
   c += "listener " + std::to_string(port_) + " 127.0.0.1\nallow_anonymous true\n";
+  if (!options_.acl_text.empty()) {
+    write_file(dir_.file("mosquitto.acl"), options_.acl_text, 0644);
+    c += "acl_file " + dir_.file("mosquitto.acl") + "\n";
+  }
   if (options_.tls) {
     c += "listener " + std::to_string(tls_port_) + " 127.0.0.1\ncafile " + cert_dir() + "/ca.pem\ncertfile " +
          cert_dir() + "/server.pem\nkeyfile " + cert_dir() + "/server.key\n";

@@ -70,6 +70,7 @@ struct MosquittoOptions {
   bool tls = false;                  // a second listener with TLS (test CA, server.pem)
   bool require_client_cert = false;  // ... that requires a client certificate
   std::string password_file;         // ... that requires this mosquitto_passwd file
+  std::string acl_text;              // an ACL for the plain listener (mosquitto acl_file syntax)
 };
 
 class Mosquitto {

@@ -49,6 +49,24 @@ TEST(CloudResponse, MalformedBodiesAreUnreadable) {
   }
 }
 
+TEST(CloudResponse, FieldsLongerThanTheBoundAreUnreadableAndTheBoundItselfIsKept) {
+  const std::string at(1024, 'm'), over(1025, 'm');
+  const std::vector<std::string> fields = {"Code", "Message", "RequestId", "HostId", "Recommend"};
+  const auto body = [&](const std::string& big_field, const std::string& value) {
+    std::string b = "{";
+    for (const auto& f : fields) b += "\"" + f + "\":\"" + (f == big_field ? value : "v") + "\",";
+    b.back() = '}';
+    return b;
+  };
+  for (const auto& field : fields) {
+    EXPECT_TRUE(std::holds_alternative<CloudError>(parse_cloud_response(response(403, body(field, at))))) << field;
+    EXPECT_TRUE(std::holds_alternative<CloudUnreadable>(parse_cloud_response(response(403, body(field, over)))))
+        << field;
+  }
+  EXPECT_TRUE(std::holds_alternative<CloudUnreadable>(
+      parse_cloud_response(response(200, R"({"RequestId":")" + over + "\"}"))));
+}
+
 TEST(CloudResponse, RetryableStatuses) {
   for (int s : {500, 502, 503, 504}) EXPECT_TRUE(is_retryable_status(s)) << s;
   for (int s : {200, 400, 403, 404, 429, 501}) EXPECT_FALSE(is_retryable_status(s)) << s;

@@ -1,0 +1,211 @@
+// Hostile routes and sizes (issue 11): what a peer with publish rights on the command topic can put
+// in MQTT 5 properties and packet sizes must never take the agent off the broker, fill its journal
+// or its memory, or keep it from serving good commands, now or after a restart.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <cstdio>
+#include <dirent.h>
+#include <fstream>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace swas::it {
+namespace {
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// kB from /proc/PID/status (VmHWM: peak resident set, VmRSS: now).
+long proc_status_kb(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  return -1;
+}
+
+long long dir_bytes(const std::string& dir) {
+  long long total = 0;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return -1;
+  while (const dirent* e = ::readdir(d)) {
+    struct stat st {};
+    if (::stat((dir + "/" + e->d_name).c_str(), &st) == 0 && S_ISREG(st.st_mode)) total += st.st_size;
+  }
+  ::closedir(d);
+  return total;
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+const char* kInstances = R"([{"InstanceId":"i-1","RegionId":"cn-hangzhou","state":"Running"},
+                            {"InstanceId":"i-2","RegionId":"cn-hangzhou","state":"Running"},
+                            {"InstanceId":"i-3","RegionId":"cn-hangzhou","state":"Running"}])";
+
+// A wildcard Response Topic once made the agent publish where the broker disconnects it for it, and
+// the journal republished that result after every reconnect and restart: valid commands reached
+// the cloud but their results never came back.
+TEST(HostileRoutes, AWildcardResponseTopicNeverTakesTheAgentOffTheBroker) {
+  TempDir dir;
+  Mosquitto broker(dir);
+  Emulator emulator(dir, kInstances);
+  Agent agent(dir, AgentOptions(broker.uri(), emulator.endpoint()));
+  MqttProbe probe(broker.uri());
+  probe.subscribe(Agent::command_topic());
+  probe.subscribe("swas/gw-it/replies/p1");
+
+  for (const std::string topic : {"swas/gw-it/replies/#", "swas/+/replies", "#"}) {
+    probe.publish(Agent::command_topic(), stop_command("w-" + topic, "i-1"), topic, "corr");
+  }
+  probe.publish(Agent::command_topic(), "{not json", "swas/gw-it/replies/#");
+  for (const std::string topic : {"swas/gw-it/replies/#", "swas/+/replies", "#"}) {
+    auto refusal = probe.wait_result("w-" + topic, 10s);
+    ASSERT_TRUE(refusal) << "no refusal on the command topic for " << topic;
+    EXPECT_EQ(refusal->topic, Agent::command_topic());
+    EXPECT_EQ(Json(refusal->payload).str({"error", "Code"}), "InvalidCommand") << refusal->payload;
+  }
+  // A good command with a good Response Topic is served at once.
+  probe.publish(Agent::command_topic(), stop_command("good-1", "i-2"), "swas/gw-it/replies/p1", "c1");
+  auto good = probe.wait_result("good-1", 10s);
+  ASSERT_TRUE(good) << agent.process().log();
+  EXPECT_EQ(good->topic, "swas/gw-it/replies/p1");
+  EXPECT_TRUE(Json(good->payload).is_true({"ok"})) << good->payload;
+  EXPECT_LT(emulator.state().num({"stops", "i-1"}), 1) << "a refused command never runs";
+
+  // ... and after a restart (the journal holds nothing to republish to a wildcard).
+  agent.process().signal(SIGKILL);
+  agent.process().wait_exit(5s);
+  agent.restart();
+  probe.publish(Agent::command_topic(), stop_command("good-2", "i-3"), "swas/gw-it/replies/p1", "c2");
+  auto after = probe.wait_result("good-2", 10s);
+  ASSERT_TRUE(after) << agent.process().log();
+  EXPECT_TRUE(Json(after->payload).is_true({"ok"})) << after->payload;
+  EXPECT_EQ(count_of(agent.process().log(), "lost the broker connection"), 0u) << agent.process().log();
+  EXPECT_EQ(count_of(broker.log(), "disconnected due to protocol error"), 0u) << broker.log();
+}
+
+// Results the broker refuses (PUBACK 135, its ACL) used to stay unacknowledged for ever, fill the
+// journal and turn every later command into Busy, across restarts.
+TEST(HostileRoutes, ResultsTheBrokerRefusesNeverFillTheJournal) {
+  TempDir dir;
+  MosquittoOptions mo;
+  mo.acl_text = "topic readwrite swas/#\n";  // anonymous clients: only swas/...; denied/... is refused
+  Mosquitto broker(dir, mo);
+  Emulator emulator(dir, kInstances);
+  AgentOptions ao(broker.uri(), emulator.endpoint());
+  ao.extra_config = R"(,"journal":{"max_records":10})";
+  Agent agent(dir, ao);
+  MqttProbe probe(broker.uri());
+  probe.subscribe(Agent::command_topic());
+
+  constexpr int kRefused = 14;  // more than journal.max_records
+  for (int i = 0; i < kRefused; ++i)
+    probe.publish(Agent::command_topic(), stop_command("d-" + std::to_string(i), "i-1"),
+                  "denied/r-" + std::to_string(i));
+  ASSERT_TRUE(wait_until([&] { return count_of(agent.process().log(), "the broker refused the result") >= kRefused; },
+                         20s))
+      << agent.process().log();
+  probe.publish(Agent::command_topic(), stop_command("good-1", "i-2"));
+  auto good = probe.wait_result("good-1", 10s);
+  ASSERT_TRUE(good);
+  EXPECT_TRUE(Json(good->payload).is_true({"ok"})) << good->payload;  // not Busy
+
+  // Settled, not republished: a restart does not publish them again, nor refuse good commands.
+  agent.process().signal(SIGTERM);
+  agent.process().wait_exit(10s);
+  agent.restart();
+  probe.publish(Agent::command_topic(), stop_command("good-2", "i-3"));
+  auto after = probe.wait_result("good-2", 10s);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(Json(after->payload).is_true({"ok"})) << after->payload;
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(count_of(agent.process().log(), "the broker refused the result"), std::size_t{kRefused})
+      << "each refusal is logged once and never published again";
+}
+
+// The agent announces a Maximum Packet Size (MQTT 5): a 16 MiB "command" is dropped by the broker
+// and never enters the agent's memory (it once raised the peak from 31 to 77 MB).
+TEST(HostileRoutes, HugePacketsNeverReachTheAgentsMemory) {
+  TempDir dir;
+  Mosquitto broker(dir);
+  Emulator emulator(dir, kInstances);
+  Agent agent(dir, AgentOptions(broker.uri(), emulator.endpoint()));
+  MqttProbe probe(broker.uri());
+  probe.subscribe(Agent::command_topic());
+  // Warm up: one good command, so the baseline includes a served command.
+  probe.publish(Agent::command_topic(), stop_command("warm", "i-1"));
+  ASSERT_TRUE(probe.wait_result("warm", 10s));
+  const pid_t pid = agent.process().pid();
+  const long before_kb = proc_status_kb(pid, "VmHWM");
+  for (int i = 0; i < 2; ++i)
+    probe.publish(Agent::command_topic(), stop_command("huge-" + std::to_string(i), "i-2", "cn-hangzhou",
+                                                       R"(,"pad":")" + std::string(16u << 20, 'p') + "\""));
+  probe.publish(Agent::command_topic(), stop_command("after", "i-3"));
+  auto after = probe.wait_result("after", 10s);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(Json(after->payload).is_true({"ok"})) << after->payload;
+  const long after_kb = proc_status_kb(pid, "VmHWM");
+  std::printf("FIGURES hostile-size: agent peak RSS %ld kB before, %ld kB after two 16 MiB publications\n",
+              before_kb, after_kb);
+  EXPECT_LT(after_kb - before_kb, 4096) << "the 16 MiB payload reached the agent";
+  EXPECT_TRUE(probe.results_for("huge-0").empty()) << "the broker drops it; the agent never sees it";
+}
+
+// Routes are bounded, so the journal's worst case on disk is a figure: 200 commands with the
+// largest Response Topic and Correlation Data accepted, and with the largest fields.
+TEST(HostileRoutes, TheJournalsWorstCaseOnDiskIsBounded) {
+  TempDir dir;
+  Mosquitto broker(dir);
+  Emulator emulator(dir, kInstances);
+  AgentOptions ao(broker.uri(), emulator.endpoint());
+  ao.state_dir = dir.file("state-worst");
+  Agent agent(dir, ao);
+  MqttProbe probe(broker.uri());
+  const std::string topic = "r/" + std::string(254, 't');
+  probe.subscribe(topic);
+  probe.subscribe(Agent::command_topic());
+  // Over the bounds: refused on the command topic, not stored.
+  probe.publish(Agent::command_topic(), stop_command("big-topic", "i-1"), topic + "x", "c");
+  probe.publish(Agent::command_topic(), stop_command("big-corr", "i-1"), topic, std::string(257, 'c'));
+  for (const char* id : {"big-topic", "big-corr"}) {
+    auto r = probe.wait_result(id, 10s);
+    ASSERT_TRUE(r) << id;
+    EXPECT_EQ(r->topic, Agent::command_topic());
+    EXPECT_EQ(Json(r->payload).str({"error", "Code"}), "InvalidCommand");
+  }
+  constexpr int kCommands = 200;
+  for (int i = 0; i < kCommands; ++i) {
+    char id[129];
+    std::snprintf(id, sizeof id, "%0128d", i);
+    probe.publish(Agent::command_topic(),
+                  stop_command(id, "i-" + std::string(250, 'x') + std::to_string(i), "cn-hangzhou",
+                               R"(,"ClientToken":")" + std::string(60, 'k') + std::to_string(1000 + i) + "\""),
+                  topic, std::string(256, 'c'));
+  }
+  ASSERT_TRUE(wait_until([&] { return probe.result_count() >= kCommands + 2; }, 60s)) << probe.result_count();
+  const long long running = dir_bytes(ao.state_dir);  // journal + its WAL, while the agent runs
+  agent.process().signal(SIGTERM);                     // the last connection checkpoints the WAL away
+  ASSERT_EQ(agent.process().wait_exit(10s), 0);
+  const long long records = dir_bytes(ao.state_dir);
+  std::printf("FIGURES journal-worst-case: %d records with 256-byte routes and the largest fields: %lld bytes "
+              "in state_dir while running (records + WAL), %lld bytes after a clean stop (%lld bytes a record)\n",
+              kCommands, running, records, records / kCommands);
+  EXPECT_LT(records / kCommands, 4096) << "docs/limits.md promises under 4 KiB a record (40 MB at 10,000)";
+  EXPECT_LT(running - records, 4LL * 1024 * 1024 + 64 * 1024) << "the WAL is bounded to 4 MiB after checkpoints";
+}
+
+}  // namespace
+}  // namespace swas::it
