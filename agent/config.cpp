@@ -94,7 +94,7 @@ std::optional<ConfigError> parse_mqtt(const cJSON* mq, const std::string& gatewa
   if (!cJSON_IsObject(mq)) return ConfigError{"mqtt", "is required and must be an object"};
   if (auto e = check_keys(mq, "mqtt.", {"uri", "client_id", "command_topic", "version", "qos", "keepalive_s",
                                         "username", "password_file", "tls", "session_expiry_s", "status_topic",
-                                        "status_interval_s"}))
+                                        "status_interval_s", "max_packet_bytes"}))
     return e;
   std::optional<ConfigError> err;
   auto uri = get_string(mq, "uri", "mqtt.uri", err);
@@ -115,7 +115,12 @@ std::optional<ConfigError> parse_mqtt(const cJSON* mq, const std::string& gatewa
   m.status_topic = get_string(mq, "status_topic", "mqtt.status_topic", err).value_or("swas/" + gateway_id + "/status");
   m.status_interval_s = static_cast<std::uint32_t>(
       get_int(mq, "status_interval_s", "mqtt.status_interval_s", 1, 86400, err).value_or(60));
+  m.max_packet_bytes = static_cast<std::uint32_t>(
+      get_int(mq, "max_packet_bytes", "mqtt.max_packet_bytes", 0, 268435455, err).value_or(m.max_packet_bytes));
   if (err) return err;
+  if (m.max_packet_bytes != 0 && m.max_packet_bytes < limits::kMaxInboundPacketBytes)
+    return ConfigError{"mqtt.max_packet_bytes", "must be 0 (not announced) or at least 16384 (a command of 8 KiB "
+                                                "with its topic and properties)"};
   if (m.status_topic.empty() || has_wildcard(m.status_topic) || m.status_topic == m.command_topic)
     return ConfigError{"mqtt.status_topic", "must be a topic name without + or #, other than the command topic"};
   if (m.version == 4) return ConfigError{"mqtt.version", "must be 5 (MQTT 5) or 3 (MQTT 3.1.1)"};

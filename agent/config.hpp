@@ -32,6 +32,9 @@ struct MqttConfig {
   std::uint32_t session_expiry_s = 86400;  // MQTT 5 persistent session lifetime
   std::string status_topic;                // default swas/<gateway_id>/status
   std::uint32_t status_interval_s = 60;
+  // MQTT 5 Maximum Packet Size announced in CONNECT; 0: none (docs/operations.md: the broker's
+  // own max_packet_size, and why Debian's mosquitto 2.0.11 needs it when this is announced).
+  std::uint32_t max_packet_bytes = limits::kMaxInboundPacketBytes;
 };
 
 struct RetryConfig {

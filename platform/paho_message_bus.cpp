@@ -8,7 +8,6 @@
 
 #include <mqtt/async_client.h>
 
-#include "limits.hpp"
 #include "mbedtls_https_client.hpp"
 
 #include <chrono>
@@ -36,9 +35,10 @@ void fill_connect_options(mqtt::connect_options& opts, mqtt::ssl_options& ssl, c
     // Maximum Packet Size: the broker drops a larger packet instead of sending it, so a hostile
     // 16 MiB "command" never reaches Paho's buffers (docs/security.md). MQTT 3.1.1 has no such
     // property: there the broker's max_packet_size does it (docs/operations.md).
-    opts.set_properties(mqtt::properties{
-        {mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(o.mqtt.session_expiry_s)},
-        {mqtt::property::MAXIMUM_PACKET_SIZE, static_cast<int>(limits::kMaxInboundPacketBytes)}});
+    mqtt::properties props{{mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(o.mqtt.session_expiry_s)}};
+    if (o.mqtt.max_packet_bytes != 0)
+      props.add(mqtt::property(mqtt::property::MAXIMUM_PACKET_SIZE, static_cast<int>(o.mqtt.max_packet_bytes)));
+    opts.set_properties(props);
   } else {
     opts.set_clean_session(false);
   }

@@ -143,6 +143,7 @@ std::string Mosquitto::config_text() const {
   std::string c;
   if (::geteuid() == 0) c += "user root\n";  // else mosquitto drops to its own user and cannot read 0600 keys
   c += "per_listener_settings true\nset_tcp_nodelay true\nmax_queued_messages 10000\n";
+  c += options_.extra_conf;
   c += options_.persistent ? "persistence true\npersistence_location " + dir_.path() +
                                  "/\nautosave_interval 1\nautosave_on_changes true\n"
                            : "persistence false\n";

@@ -71,6 +71,7 @@ struct MosquittoOptions {
   bool require_client_cert = false;  // ... that requires a client certificate
   std::string password_file;         // ... that requires this mosquitto_passwd file
   std::string acl_text;              // an ACL for the plain listener (mosquitto acl_file syntax)
+  std::string extra_conf;            // more mosquitto.conf lines (global settings)
 };
 
 class Mosquitto {

@@ -91,6 +91,18 @@ TEST(Config, HugeNumbersAndNulsAreErrorsNotUndefinedBehaviour) {
   EXPECT_NE(config_error(R"({"gateway_id":"g\u0000x","mqtt":{"uri":"tcp://h"}})").message.find("NUL"), std::string::npos);
 }
 
+TEST(Config, MaxPacketBytesIsAnnouncedByDefaultAndCanBeTurnedOff) {
+  auto def = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"}})");
+  ASSERT_TRUE(def.has_value());
+  EXPECT_EQ(def->mqtt.max_packet_bytes, 16384u);
+  auto off = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","max_packet_bytes":0}})");
+  ASSERT_TRUE(off.has_value());
+  EXPECT_EQ(off->mqtt.max_packet_bytes, 0u);
+  auto small = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","max_packet_bytes":9000}})");
+  ASSERT_FALSE(small.has_value());
+  EXPECT_EQ(small.error().key, "mqtt.max_packet_bytes");
+}
+
 TEST(Config, MqttVersion3SelectsMqtt311) {
   auto c = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h","version":3}})");
   ASSERT_TRUE(c.has_value());
