@@ -1,14 +1,19 @@
 // Platform pieces that need no network: HTTP response framing, the bounded queue, the CLI, files.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 
 #include "cli.hpp"
 #include "files.hpp"
 #include "http_response_reader.hpp"
 #include "mbedtls_https_client.hpp"
+#include "stderr_logger.hpp"
 #include "work_queue.hpp"
 
 namespace swas {
@@ -125,6 +130,56 @@ TEST(Files, PrivateFileCheckNamesTheModeAndFix) {
   auto big = read_text_file(path, 1);
   EXPECT_FALSE(big.has_value());
   std::remove(path.c_str());
+}
+
+// What StderrLogger writes for `text`, read back from a real file put in place of stderr.
+std::string logged(std::string_view text) {
+  const std::string path = ::testing::TempDir() + "/swas-logger-test.log";
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ::dup2(fd, 2);
+  ::close(fd);
+  StderrLogger(LogLevel::Info).write(LogLevel::Warn, text);
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::ifstream in(path, std::ios::binary);
+  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(path.c_str());
+  return out;
+}
+
+TEST(StderrLogger, EveryControlCharacterIsEscapedOnOneLine) {
+  // Found in review (issue 11): only CR and LF were replaced, so an action holding ESC sequences
+  // reached the terminal of whoever reads the log.
+  const std::string line = logged("action \"\x1b[31mStop\x1b[0m\"\r\nforged\tline\x7f \xc2\x9b" "2J caf\xc3\xa9 \xff\xc0\xaf");
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
+  for (char c : line.substr(0, line.size() - 1)) {
+    const auto u = static_cast<unsigned char>(c);
+    EXPECT_FALSE(u < 0x20 || u == 0x7F) << "raw control byte " << int(u) << " in: " << line;
+  }
+  EXPECT_EQ(line.find("\xc2\x9b"), std::string::npos) << line;
+  const std::string want = " warn action \"\\x1b[31mStop\\x1b[0m\"\\r\\nforged\\tline\\x7f \\xc2\\x9b2J caf\xc3\xa9 \\xff\\xc0\\xaf\n";
+  EXPECT_NE(line.find(want), std::string::npos) << line;
+}
+
+TEST(StderrLogger, EscapeLogText) {
+  EXPECT_EQ(escape_log_text("plain text, caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80 ~"), "plain text, caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80 ~");
+  EXPECT_EQ(escape_log_text("a\nb\rc\td"), "a\\nb\\rc\\td");
+  EXPECT_EQ(escape_log_text(std::string("\x00\x01\x1b[31m\x1f\x7f", 9)), "\\x00\\x01\\x1b[31m\\x1f\\x7f");
+  // C1 controls as their UTF-8 bytes; U+00A0 (the first code point after them) passes.
+  EXPECT_EQ(escape_log_text("\xc2\x80|\xc2\x9b|\xc2\x9f|\xc2\xa0"), "\\xc2\\x80|\\xc2\\x9b|\\xc2\\x9f|\xc2\xa0");
+  // Not UTF-8: each bad byte alone, and what follows is read again.
+  EXPECT_EQ(escape_log_text("\xff"), "\\xff");
+  EXPECT_EQ(escape_log_text("\x80" "a"), "\\x80a");                  // stray continuation byte
+  EXPECT_EQ(escape_log_text("\xc0\xaf"), "\\xc0\\xaf");              // overlong "/"
+  EXPECT_EQ(escape_log_text("\xed\xa0\x80"), "\\xed\\xa0\\x80");     // surrogate
+  EXPECT_EQ(escape_log_text("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // over U+10FFFF
+  EXPECT_EQ(escape_log_text("\xe4\xb8" "a"), "\\xe4\\xb8a");         // truncated
+  EXPECT_EQ(escape_log_text("\xe4\xb8"), "\\xe4\\xb8");              // truncated at the end
+  EXPECT_EQ(escape_log_text("\xc2\n"), "\\xc2\\n");
 }
 
 }  // namespace
