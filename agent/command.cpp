@@ -101,11 +101,23 @@ std::variant<StopCommand, CommandRejection> read_stop_fields(const cJSON* object
   return cmd;
 }
 
+std::size_t member_count(const cJSON* object, const char* name) {
+  std::size_t n = 0;
+  for (const cJSON* item = object->child; item != nullptr; item = item->next)
+    if (item->string && std::strcmp(item->string, name) == 0) ++n;
+  return n;
+}
+
 ParsedCommand parse_object(const cJSON* object, std::string_view gateway_id) {
   bool wrong = false;
-  auto type = string_member(object, "type", wrong);
-  if (wrong) return reject(std::nullopt, AgentError::InvalidCommand, "type must be a string");
-  if (type && *type != "command") return NotACommand{*type};
+  // Only one "type" can say what a payload is. Two are ambiguous (the first is not more right than
+  // the last), so such a payload is not ignored as another type: it goes on as a command and is
+  // refused for its duplicate key below, with an answer.
+  if (member_count(object, "type") < 2) {
+    auto type = string_member(object, "type", wrong);
+    if (wrong) return reject(std::nullopt, AgentError::InvalidCommand, "type must be a string");
+    if (type && *type != "command") return NotACommand{*type};
+  }
 
   auto id_or = read_id(object);
   if (auto* r = std::get_if<CommandRejection>(&id_or)) return *r;

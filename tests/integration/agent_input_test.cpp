@@ -79,5 +79,39 @@ TEST_F(BadInput, ResultsAndStatusMessagesOnTheTopicAreIgnored) {
   EXPECT_EQ(emulator->state().num({"requests"}), 1);
 }
 
+TEST_F(BadInput, ControlCharactersInACommandReachTheLogEscaped) {
+  // Found in review (issue 11): the action's ESC sequence was written to the log raw.
+  expect_error(R"({"id":"esc-1","action":"Stop\u001b[31mInstance\u009b2J","InstanceId":"i-1","RegionId":"cn-hangzhou"})",
+               "esc-1", "UnsupportedAction");
+  ASSERT_TRUE(agent->process().wait_for_log("command esc-1 rejected", 5s)) << agent->process().log();
+  const std::string log = agent->process().log();
+  EXPECT_EQ(log.find('\x1b'), std::string::npos) << "a raw ESC byte reached the log";
+  EXPECT_EQ(log.find("\xc2\x9b"), std::string::npos) << "a raw C1 control reached the log";
+  EXPECT_NE(log.find(R"(action "Stop\x1b[31mInstance\xc2\x9b2J" is not supported)"), std::string::npos) << log;
+}
+
+TEST_F(BadInput, ADuplicateTypeIsAnsweredNotIgnored) {
+  // Found in review (issue 11): the first "type" ("result") made the agent ignore the payload.
+  // The answer goes to a reply topic: the probe's own copy of the payload, on the command topic,
+  // reads as a result too.
+  const std::string replies = "swas/gw-it/replies/dup-type";
+  probe->subscribe(replies);
+  probe->publish(Agent::command_topic(),
+                 R"({"type":"result","id":"dup-type","type":"command","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou"})",
+                 replies, "corr-1");
+  std::optional<MqttProbe::Received> answer;
+  for (int i = 0; i < 1000 && !answer; ++i) {
+    for (const auto& r : probe->results_for("dup-type"))
+      if (r.topic == replies) answer = r;
+    if (!answer) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(answer.has_value()) << "no answer to a payload with two \"type\" keys\n" << agent->process().log();
+  const Json r(answer->payload);
+  EXPECT_EQ(r.str({"error", "Code"}), "InvalidCommand") << r.text;
+  EXPECT_NE(r.str({"error", "Message"}).find("duplicate key \"type\""), std::string::npos) << r.text;
+  EXPECT_EQ(answer->correlation, "corr-1");
+  EXPECT_EQ(emulator->state().num({"requests"}), 0);
+}
+
 }  // namespace
 }  // namespace swas::it

@@ -2,6 +2,7 @@
 // secret file ownership, STS tokens, command policy and authenticated commands.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <thread>
@@ -155,6 +156,52 @@ TEST(Trust, SecretFilesOwnedByAnotherUserAreRefused) {
   Process p({SWAS_AGENT_BIN, "--config", agent.config_path(), "--check-config"}, dir.file("owner.log"));
   EXPECT_EQ(p.wait_exit(10s), std::optional<int>(2)) << p.log();
   EXPECT_NE(p.log().find("owned by uid 65534"), std::string::npos) << p.log();
+}
+
+TEST(Trust, SecretFilesOthersCouldReplaceAreRefused) {
+  // Found in review (issue 11): a command key file of mode 0602 was accepted, so another local
+  // user could replace the key and sign commands.
+  TempDir dir;
+  const std::string key = dir.file("command.key");
+  write_file(key, "integration-command-key-0123456789\n", 0602);
+  AgentOptions o("tcp://127.0.0.1:1", "https://localhost:1");
+  o.extra_config = R"(,"policy":{"command_key_file":")" + key + "\"}";
+  Agent agent(dir, o, /*wait_ready=*/false);
+  EXPECT_EQ(agent.process().wait_exit(10s), std::optional<int>(2)) << agent.process().log();
+  EXPECT_NE(agent.process().log().find("policy.command_key_file " + key), std::string::npos) << agent.process().log();
+  auto check_config = [&](const std::string& name) {
+    Process p({SWAS_AGENT_BIN, "--config", agent.config_path(), "--check-config"}, dir.file(name));
+    EXPECT_EQ(p.wait_exit(10s), std::optional<int>(2)) << p.log();
+    return p.log();
+  };
+  std::string log = check_config("mode.log");
+  EXPECT_NE(log.find("policy.command_key_file " + key + ": holds a secret but is writable by group or others (mode 0602)"),
+            std::string::npos) << log;
+  EXPECT_NE(log.find("chmod 600 " + key), std::string::npos) << log;
+  // The same key in a directory others can write (no sticky bit): they could replace the file.
+  const std::string open_dir = dir.file("open");
+  ASSERT_EQ(::mkdir(open_dir.c_str(), 0700), 0);
+  ::chmod(open_dir.c_str(), 0777);
+  const std::string moved = open_dir + "/command.key";
+  write_file(moved, "integration-command-key-0123456789\n", 0600);
+  std::string cfg = read_file(agent.config_path());
+  cfg.replace(cfg.find(key), key.size(), moved);
+  write_file(agent.config_path(), cfg);
+  log = check_config("dir.log");
+  EXPECT_NE(log.find("directory " + open_dir + " is writable by group or others"), std::string::npos) << log;
+  EXPECT_NE(log.find("chmod go-w " + open_dir), std::string::npos) << log;
+  // A symbolic link to a good key, owned by another user: refused naming the link.
+  ::chmod(open_dir.c_str(), 0700);
+  const std::string link = dir.file("key-link");
+  ASSERT_EQ(::symlink(moved.c_str(), link.c_str()), 0);
+  cfg.replace(cfg.find(moved), moved.size(), link);
+  write_file(agent.config_path(), cfg);
+  Process good({SWAS_AGENT_BIN, "--config", agent.config_path(), "--check-config"}, dir.file("good.log"));
+  EXPECT_EQ(good.wait_exit(10s), std::optional<int>(0)) << good.log();
+  if (::geteuid() != 0) GTEST_SKIP() << "changing a symbolic link's owner needs root";
+  ASSERT_EQ(::lchown(link.c_str(), 65534, 65534), 0);
+  log = check_config("link.log");
+  EXPECT_NE(log.find(link + " is a symbolic link owned by uid 65534"), std::string::npos) << log;
 }
 
 TEST(Trust, StsTokenIsSentAsSecurityToken) {

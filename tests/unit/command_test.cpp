@@ -152,6 +152,25 @@ TEST(Command, DuplicateKeysAreRefused) {
   EXPECT_NE(r.message.find("InstanceId"), std::string::npos);
 }
 
+TEST(Command, ADuplicateTypeIsRefusedNotIgnored) {
+  // Found in review (issue 11): the first "type" made this a result, so it got no answer at all.
+  auto r = rejected(R"({"type":"result","id":"a","type":"command","action":"StopInstance","InstanceId":"i","RegionId":"r"})");
+  EXPECT_EQ(r.code, AgentError::InvalidCommand);
+  EXPECT_EQ(r.id, "a");
+  EXPECT_NE(r.message.find("duplicate key \"type\""), std::string::npos) << r.message;
+  r = rejected(R"({"type":"command","type":"status","id":"b"})");
+  EXPECT_EQ(r.code, AgentError::InvalidCommand);
+  EXPECT_EQ(r.id, "b");
+  // Whatever the values, and even when the id cannot be read: answered, with id null.
+  r = rejected(R"({"type":"result","type":"result","id":17})");
+  EXPECT_EQ(r.code, AgentError::InvalidCommand);
+  EXPECT_FALSE(r.id.has_value());
+  r = rejected(R"({"type":5,"type":"result","id":"c"})");
+  EXPECT_EQ(r.code, AgentError::InvalidCommand);
+  // One "type" that is not "command" still means "not for the agent", whatever else repeats.
+  EXPECT_TRUE(std::holds_alternative<NotACommand>(parse_command(R"({"type":"result","id":"a","id":"b"})", kGw)));
+}
+
 TEST(Command, UnknownFieldsAreIgnoredForForwardCompatibility) {
   accepted(R"({"id":"a","action":"StopInstance","InstanceId":"i","RegionId":"r","note":{"x":[1,2]}})");
 }

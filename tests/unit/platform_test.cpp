@@ -1,14 +1,21 @@
 // Platform pieces that need no network: HTTP response framing, the bounded queue, the CLI, files.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include "cli.hpp"
 #include "files.hpp"
 #include "http_response_reader.hpp"
 #include "mbedtls_https_client.hpp"
+#include "stderr_logger.hpp"
 #include "work_queue.hpp"
 
 namespace swas {
@@ -125,6 +132,177 @@ TEST(Files, PrivateFileCheckNamesTheModeAndFix) {
   auto big = read_text_file(path, 1);
   EXPECT_FALSE(big.has_value());
   std::remove(path.c_str());
+}
+
+// A fresh directory (mode 0700) for one test's files, removed with them at the end.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string base = ::testing::TempDir();  // "/tmp/": no "//" in the names errors quote back
+    while (base.size() > 1 && base.back() == '/') base.pop_back();
+    std::string tmpl = base + "/swas-files-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = tmpl;
+  }
+  ~ScratchDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  // A file holding `text` with `mode`.
+  std::string secret(const std::string& name, unsigned mode = 0600) const {
+    const std::string p = file(name);
+    std::ofstream(p) << "secret";
+    ::chmod(p.c_str(), mode);
+    return p;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+bool has(const std::optional<std::string>& err, const std::string& part) {
+  return err.has_value() && err->find(part) != std::string::npos;
+}
+
+TEST(Files, SecretFilesWritableByGroupOrOthersAreRefused) {
+  // Found in review (issue 11): a command key file of mode 0602 was accepted, so another local
+  // user could replace the key.
+  ScratchDir d;
+  for (unsigned mode : {0602u, 0620u, 0622u, 0606u}) {
+    const std::string p = d.secret("key", mode);
+    char m[8];
+    std::snprintf(m, sizeof m, "%04o", mode);
+    const auto err = check_private_file(p);
+    EXPECT_TRUE(has(err, "writable by group or others")) << mode << ": " << err.value_or("accepted");
+    EXPECT_TRUE(has(err, m)) << err.value_or("accepted");
+    EXPECT_TRUE(has(err, "chmod 600 " + p)) << err.value_or("accepted");
+  }
+  EXPECT_FALSE(check_private_file(d.secret("key", 0600)).has_value());
+}
+
+TEST(Files, SecretFilesInADirectoryOthersCanWriteAreRefused) {
+  ScratchDir d;
+  const std::string dir = d.file("etc");
+  ::mkdir(dir.c_str(), 0700);
+  const std::string p = dir + "/key";
+  std::ofstream(p) << "secret";
+  ::chmod(p.c_str(), 0600);
+  for (unsigned mode : {0777u, 0770u, 0707u, 0730u}) {
+    ::chmod(dir.c_str(), mode);
+    const auto err = check_private_file(p);
+    EXPECT_TRUE(has(err, "directory " + dir + " is writable by group or others")) << mode << ": " << err.value_or("accepted");
+    EXPECT_TRUE(has(err, "chmod go-w " + dir)) << err.value_or("accepted");
+  }
+  // With the sticky bit (like /tmp) only the file's owner, the directory's owner and root can
+  // rename or remove the file.
+  ::chmod(dir.c_str(), 01777);
+  EXPECT_FALSE(check_private_file(p).has_value()) << check_private_file(p).value_or("");
+  ::chmod(dir.c_str(), 0750);
+  EXPECT_FALSE(check_private_file(p).has_value()) << check_private_file(p).value_or("");
+  // Every directory on the way counts, not only the last one.
+  ::chmod(d.path().c_str(), 0777);
+  EXPECT_TRUE(has(check_private_file(p), "directory " + d.path() + " is writable")) << check_private_file(p).value_or("accepted");
+  ::chmod(d.path().c_str(), 0700);
+  EXPECT_FALSE(check_private_file(p).has_value());
+}
+
+TEST(Files, SecretFilesInADirectoryOfAnotherUserAreRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "changing a directory's owner needs root";
+  ScratchDir d;
+  const std::string dir = d.file("etc");
+  ::mkdir(dir.c_str(), 0755);
+  const std::string p = dir + "/key";
+  std::ofstream(p) << "secret";
+  ::chmod(p.c_str(), 0600);
+  ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);
+  const auto err = check_private_file(p);
+  EXPECT_TRUE(has(err, "directory " + dir + " is owned by uid 65534")) << err.value_or("accepted");
+  EXPECT_TRUE(has(err, "chown root " + dir)) << err.value_or("accepted");
+}
+
+TEST(Files, SymlinksToSecretsMustBeOwnedByRootOrTheAgentsUser) {
+  ScratchDir d;
+  const std::string real = d.secret("real-key");
+  const std::string link = d.file("key-link");
+  ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
+  EXPECT_FALSE(check_private_file(link).has_value()) << check_private_file(link).value_or("");
+  // A problem with the file behind the link names the real file and the fix on it.
+  ::chmod(real.c_str(), 0644);
+  auto err = check_private_file(link);
+  EXPECT_TRUE(has(err, link + " -> " + real)) << err.value_or("accepted");
+  EXPECT_TRUE(has(err, "chmod 600 " + real)) << err.value_or("accepted");
+  ::chmod(real.c_str(), 0600);
+  // A link in a directory others can write, to a file in a safe one: the link could be replaced.
+  const std::string open_dir = d.file("open");
+  ::mkdir(open_dir.c_str(), 0777);
+  ::chmod(open_dir.c_str(), 0777);
+  const std::string open_link = open_dir + "/key-link";
+  ASSERT_EQ(::symlink(real.c_str(), open_link.c_str()), 0);
+  EXPECT_TRUE(has(check_private_file(open_link), "chmod go-w " + open_dir)) << check_private_file(open_link).value_or("accepted");
+  // At most 40 links are followed, as by the kernel.
+  const std::string loop_a = d.file("loop-a"), loop_b = d.file("loop-b");
+  ASSERT_EQ(::symlink(loop_b.c_str(), loop_a.c_str()), 0);
+  ASSERT_EQ(::symlink(loop_a.c_str(), loop_b.c_str()), 0);
+  EXPECT_TRUE(has(check_private_file(loop_a), std::strerror(ELOOP))) << check_private_file(loop_a).value_or("accepted");
+  if (::geteuid() != 0) GTEST_SKIP() << "changing a symbolic link's owner needs root";
+  ASSERT_EQ(::lchown(link.c_str(), 65534, 65534), 0);
+  err = check_private_file(link);
+  EXPECT_TRUE(has(err, link + " is a symbolic link owned by uid 65534")) << err.value_or("accepted");
+  // A link on the way to the file counts too (here: a directory reached through the link).
+  const std::string dir_link = d.file("dir-link");
+  ASSERT_EQ(::symlink(d.path().c_str(), dir_link.c_str()), 0);
+  ASSERT_EQ(::lchown(dir_link.c_str(), 65534, 65534), 0);
+  EXPECT_TRUE(has(check_private_file(dir_link + "/real-key"), dir_link + " is a symbolic link owned by uid 65534"))
+      << check_private_file(dir_link + "/real-key").value_or("accepted");
+}
+
+// What StderrLogger writes for `text`, read back from a real file put in place of stderr.
+std::string logged(std::string_view text) {
+  const std::string path = ::testing::TempDir() + "/swas-logger-test.log";
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ::dup2(fd, 2);
+  ::close(fd);
+  StderrLogger(LogLevel::Info).write(LogLevel::Warn, text);
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::ifstream in(path, std::ios::binary);
+  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(path.c_str());
+  return out;
+}
+
+TEST(StderrLogger, EveryControlCharacterIsEscapedOnOneLine) {
+  // Found in review (issue 11): only CR and LF were replaced, so an action holding ESC sequences
+  // reached the terminal of whoever reads the log.
+  const std::string line = logged("action \"\x1b[31mStop\x1b[0m\"\r\nforged\tline\x7f \xc2\x9b" "2J caf\xc3\xa9 \xff\xc0\xaf");
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
+  for (char c : line.substr(0, line.size() - 1)) {
+    const auto u = static_cast<unsigned char>(c);
+    EXPECT_FALSE(u < 0x20 || u == 0x7F) << "raw control byte " << int(u) << " in: " << line;
+  }
+  EXPECT_EQ(line.find("\xc2\x9b"), std::string::npos) << line;
+  const std::string want = " warn action \"\\x1b[31mStop\\x1b[0m\"\\r\\nforged\\tline\\x7f \\xc2\\x9b2J caf\xc3\xa9 \\xff\\xc0\\xaf\n";
+  EXPECT_NE(line.find(want), std::string::npos) << line;
+}
+
+TEST(StderrLogger, EscapeLogText) {
+  EXPECT_EQ(escape_log_text("plain text, caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80 ~"), "plain text, caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80 ~");
+  EXPECT_EQ(escape_log_text("a\nb\rc\td"), "a\\nb\\rc\\td");
+  EXPECT_EQ(escape_log_text(std::string("\x00\x01\x1b[31m\x1f\x7f", 9)), "\\x00\\x01\\x1b[31m\\x1f\\x7f");
+  // C1 controls as their UTF-8 bytes; U+00A0 (the first code point after them) passes.
+  EXPECT_EQ(escape_log_text("\xc2\x80|\xc2\x9b|\xc2\x9f|\xc2\xa0"), "\\xc2\\x80|\\xc2\\x9b|\\xc2\\x9f|\xc2\xa0");
+  // Not UTF-8: each bad byte alone, and what follows is read again.
+  EXPECT_EQ(escape_log_text("\xff"), "\\xff");
+  EXPECT_EQ(escape_log_text("\x80" "a"), "\\x80a");                  // stray continuation byte
+  EXPECT_EQ(escape_log_text("\xc0\xaf"), "\\xc0\\xaf");              // overlong "/"
+  EXPECT_EQ(escape_log_text("\xed\xa0\x80"), "\\xed\\xa0\\x80");     // surrogate
+  EXPECT_EQ(escape_log_text("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // over U+10FFFF
+  EXPECT_EQ(escape_log_text("\xe4\xb8" "a"), "\\xe4\\xb8a");         // truncated
+  EXPECT_EQ(escape_log_text("\xe4\xb8"), "\\xe4\\xb8");              // truncated at the end
+  EXPECT_EQ(escape_log_text("\xc2\n"), "\\xc2\\n");
 }
 
 }  // namespace
