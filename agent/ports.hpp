@@ -53,7 +53,8 @@ struct TransportError {
 // - connects (or reuses a kept-alive connection) to endpoint.host:endpoint.port, verifies the
 //   server certificate against the configured CA and endpoint.host, sends SNI;
 // - sends `request` as-is (the caller sets every header, including Host);
-// - returns the complete response (status, headers, body) or a TransportError; never throws;
+// - returns the complete final response (status, headers, body) or a TransportError; never throws;
+//   interim (1xx) responses are skipped, a bounded number of them;
 // - every step (connect, handshake, each read) is bounded by the configured timeout.
 class HttpsTransport {
  public:

@@ -1,4 +1,5 @@
 // Incremental HTTP/1.1 response framing on http_parser: Content-Length, chunked, or until EOF.
+// Interim (1xx) responses before the final one are skipped, at most kMaxInterimResponses.
 #pragma once
 #include <http_parser.h>
 
@@ -13,6 +14,8 @@ namespace swas {
 class HttpResponseReader {
  public:
   enum class State { NeedMore, Complete, Error };
+  // More interim responses than this before the final one: an error.
+  static constexpr int kMaxInterimResponses = 4;
 
   explicit HttpResponseReader(std::size_t max_bytes);
   HttpResponseReader(const HttpResponseReader&) = delete;
@@ -44,6 +47,7 @@ class HttpResponseReader {
   std::size_t seen_ = 0;
   bool in_value_ = false;
   bool keep_alive_ = false;
+  int interim_ = 0;
   State state_ = State::NeedMore;
   std::string error_;
 };

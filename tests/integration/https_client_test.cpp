@@ -1,7 +1,12 @@
-// The Mbed TLS HTTPS client against the emulator: keep-alive reuse and TLS session resumption.
+// The Mbed TLS HTTPS client against the emulator (keep-alive reuse, TLS session resumption) and
+// against a hostile server (interim responses).
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <stdexcept>
+
 #include "harness.hpp"
+#include "hostile_tls_server.hpp"
 #include "mbedtls_https_client.hpp"
 
 namespace swas::it {
@@ -30,6 +35,52 @@ TEST(HttpsClient, KeepsTheConnectionAliveAndResumesTheSessionWhenItMustReconnect
   EXPECT_EQ(third->status, 200);
   EXPECT_EQ((*client)->handshakes(), 1u);
   EXPECT_EQ((*client)->resumed(), 1u);
+}
+
+// The tests below talk to a hostile server (hostile_tls_server.hpp) holding a trusted certificate.
+
+HttpRequest get(int port, const std::string& target) {
+  return HttpRequest{"GET", target, {{"Host", "localhost:" + std::to_string(port)}}, ""};
+}
+
+std::unique_ptr<MbedTlsHttpsClient> client_with_timeout(std::uint32_t timeout_ms) {
+  auto client = MbedTlsHttpsClient::create({cert_dir() + "/ca.pem", timeout_ms, 64 * 1024});
+  if (!client) throw std::runtime_error(client.error());
+  return std::move(*client);
+}
+
+TEST(HttpsClient, InterimResponsesAreSkippedAndTheFinalOneReturned) {
+  HostileTlsServer server([](HostileTlsServer::Connection& c) {
+    while (auto target = c.read_request()) {
+      if (!c.write("HTTP/1.1 100 Continue\r\n\r\n") || !c.sleep_ms(50) ||
+          !c.write("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n") ||
+          !c.write(http_response("final " + *target)))
+        return;
+    }
+  });
+  auto client = client_with_timeout(5000);
+  const Endpoint ep{"localhost", server.port(), ""};
+  for (const char* target : {"/one", "/two"}) {
+    auto response = client->round_trip(ep, get(server.port(), target));
+    ASSERT_TRUE(response.has_value()) << response.error().detail;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, std::string("final ") + target);
+    EXPECT_EQ(find_header(response->headers, "link"), nullptr) << "an interim response's headers leaked";
+  }
+  EXPECT_EQ(client->reused(), 1u) << "the connection stays usable after interim responses";
+}
+
+TEST(HttpsClient, EndlessInterimResponsesAreAProtocolError) {
+  HostileTlsServer server([](HostileTlsServer::Connection& c) {
+    if (!c.read_request()) return;
+    for (int i = 0; i < 1000; ++i)
+      if (!c.write("HTTP/1.1 100 Continue\r\n\r\n")) return;
+  });
+  auto client = client_with_timeout(5000);
+  auto response = client->round_trip({"localhost", server.port(), ""}, get(server.port(), "/"));
+  ASSERT_FALSE(response.has_value()) << "status " << response->status;
+  EXPECT_EQ(response.error().kind, TransportFailure::Protocol) << response.error().detail;
+  EXPECT_NE(response.error().detail.find("interim"), std::string::npos) << response.error().detail;
 }
 
 }  // namespace
