@@ -55,6 +55,8 @@ struct TransportError {
 // - sends `request` as-is (the caller sets every header, including Host);
 // - returns the complete final response (status, headers, body) or a TransportError; never throws;
 //   interim (1xx) responses are skipped, a bounded number of them;
+// - reuses a kept-alive connection only when nothing arrived on it since its last response (and
+//   nothing followed that response): bytes nobody asked for are never the next request's answer;
 // - every step (connect, handshake, each read) is bounded by the configured timeout.
 class HttpsTransport {
  public:

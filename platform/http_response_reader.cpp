@@ -75,7 +75,10 @@ HttpResponseReader::State HttpResponseReader::feed(const char* data, std::size_t
     return state_;
   }
   const std::size_t used = http_parser_execute(&parser_, &settings_, data, len);
-  if (state_ == State::Complete) return state_;
+  if (state_ == State::Complete) {
+    trailing_ = used < len;
+    return state_;
+  }
   const auto err = static_cast<http_errno>(parser_.http_errno);
   if (err != HPE_OK || (len > 0 && used != len)) {
     state_ = State::Error;

@@ -31,6 +31,9 @@ class HttpResponseReader {
   bool keep_alive() const { return keep_alive_; }
   // Bytes received so far (0: the peer sent nothing before closing).
   std::size_t bytes_seen() const { return seen_; }
+  // True when bytes followed the complete response in what was fed: the peer sent something
+  // nobody asked for, so its connection must not carry another request.
+  bool trailing_bytes() const { return trailing_; }
   const std::string& error() const { return error_; }
 
  private:
@@ -47,6 +50,7 @@ class HttpResponseReader {
   std::size_t seen_ = 0;
   bool in_value_ = false;
   bool keep_alive_ = false;
+  bool trailing_ = false;
   int interim_ = 0;
   State state_ = State::NeedMore;
   std::string error_;

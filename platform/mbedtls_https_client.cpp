@@ -3,7 +3,9 @@
 
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
+#include <poll.h>
 
+#include <cerrno>
 #include <chrono>
 
 #include "http_response_reader.hpp"
@@ -44,6 +46,17 @@ struct MbedTlsHttpsClient::Connection {
     if (net.fd >= 0) mbedtls_ssl_close_notify(&ssl);
     mbedtls_ssl_free(&ssl);
     mbedtls_net_free(&net);
+  }
+  // Nothing arrived (no byte, no close) since the last response: the connection may carry the
+  // next request. Bytes nobody asked for must never be taken as the next request's answer.
+  bool quiet() {
+    if (mbedtls_ssl_get_bytes_avail(&ssl) > 0 || mbedtls_ssl_check_pending(&ssl) != 0) return false;
+    pollfd pfd{net.fd, POLLIN, 0};
+    int rc;
+    do {
+      rc = ::poll(&pfd, 1, 0);
+    } while (rc < 0 && errno == EINTR);
+    return rc == 0;
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -210,7 +223,9 @@ Expected<HttpResponse, TransportError> MbedTlsHttpsClient::exchange(Connection& 
     const TransportFailure kind = reader.bytes_seen() == 0 ? TransportFailure::Connect : TransportFailure::Protocol;
     return unexpected(TransportError{kind, reader.error()});
   }
-  keep_alive = reader.keep_alive();
+  // Bytes after the response (in the reader or still inside Mbed TLS) were not asked for: the
+  // connection is out of step with its requests and must not carry another one.
+  keep_alive = reader.keep_alive() && !reader.trailing_bytes() && mbedtls_ssl_get_bytes_avail(&conn.ssl) == 0;
   return reader.take_response();
 }
 
@@ -223,7 +238,8 @@ Expected<bool, TransportError> MbedTlsHttpsClient::handshake(const Endpoint& end
 Expected<HttpResponse, TransportError> MbedTlsHttpsClient::round_trip(const Endpoint& endpoint,
                                                                       const HttpRequest& request) {
   std::unique_ptr<Connection> conn;
-  if (idle_ && idle_->host == endpoint.host && idle_->port == endpoint.port) conn = std::move(idle_);
+  if (idle_ && idle_->host == endpoint.host && idle_->port == endpoint.port && idle_->quiet())
+    conn = std::move(idle_);
   idle_.reset();
   const bool reusing = conn != nullptr;
   context_->count_request();

@@ -50,7 +50,8 @@ class TlsClientContext {
 };
 
 // Not thread-safe: one worker owns it. Keeps at most one idle connection (the last endpoint used);
-// a request to another endpoint closes it.
+// a request to another endpoint closes it, and so does anything the server sent while it was idle
+// (or beyond the end of its last response): only a quiet connection carries the next request.
 class MbedTlsHttpsClient final : public HttpsTransport {
  public:
   explicit MbedTlsHttpsClient(std::shared_ptr<const TlsClientContext> context);

@@ -1,9 +1,11 @@
 // The Mbed TLS HTTPS client against the emulator (keep-alive reuse, TLS session resumption) and
-// against a hostile server (interim responses).
+// against a hostile server (unsolicited and interim responses).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 #include "harness.hpp"
 #include "hostile_tls_server.hpp"
@@ -47,6 +49,61 @@ std::unique_ptr<MbedTlsHttpsClient> client_with_timeout(std::uint32_t timeout_ms
   auto client = MbedTlsHttpsClient::create({cert_dir() + "/ca.pem", timeout_ms, 64 * 1024});
   if (!client) throw std::runtime_error(client.error());
   return std::move(*client);
+}
+
+// Answers every request on every connection with its own target as the body.
+void echo_requests(HostileTlsServer::Connection& c) {
+  while (auto target = c.read_request())
+    if (!c.write(http_response(*target))) return;
+}
+
+TEST(HttpsClient, AnUnsolicitedSecondResponseIsNeverTakenAsTheNextAnswer) {
+  // The first connection answers its first request twice, in two TLS records.
+  HostileTlsServer server([](HostileTlsServer::Connection& c) {
+    if (c.index() == 0) {
+      auto target = c.read_request();
+      if (!target || !c.write(http_response(*target)) || !c.write(http_response("unsolicited"))) return;
+    }
+    echo_requests(c);
+  });
+  auto client = client_with_timeout(5000);
+  const Endpoint ep{"localhost", server.port(), ""};
+  auto first = client->round_trip(ep, get(server.port(), "/first"));
+  ASSERT_TRUE(first.has_value()) << first.error().detail;
+  EXPECT_EQ(first->body, "/first");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the extra answer arrives while idle
+  auto second = client->round_trip(ep, get(server.port(), "/second"));
+  ASSERT_TRUE(second.has_value()) << second.error().detail;
+  EXPECT_EQ(second->body, "/second");
+  EXPECT_EQ(server.connections(), 2) << "the connection that held an unsolicited answer must be dropped";
+  EXPECT_EQ(client->reused(), 0u);
+}
+
+TEST(HttpsClient, BytesBeyondTheResponseInItsRecordEndTheConnection) {
+  // Both answers in one TLS record: a small one (the extra answer arrives with the first) and a
+  // large one (the extra answer is still partly inside Mbed TLS when the first is complete).
+  for (std::size_t size : {10u, 3000u}) {
+    SCOPED_TRACE("body size " + std::to_string(size));
+    HostileTlsServer server([size](HostileTlsServer::Connection& c) {
+      if (c.index() == 0) {
+        auto target = c.read_request();
+        if (!target) return;
+        const std::string pad(size, 'x');
+        if (!c.write(http_response(*target + pad) + http_response("unsolicited" + pad))) return;
+      }
+      echo_requests(c);
+    });
+    auto client = client_with_timeout(5000);
+    const Endpoint ep{"localhost", server.port(), ""};
+    auto first = client->round_trip(ep, get(server.port(), "/first"));
+    ASSERT_TRUE(first.has_value()) << first.error().detail;
+    EXPECT_EQ(first->body, "/first" + std::string(size, 'x'));
+    auto second = client->round_trip(ep, get(server.port(), "/second"));
+    ASSERT_TRUE(second.has_value()) << second.error().detail;
+    EXPECT_EQ(second->body, "/second");
+    EXPECT_EQ(server.connections(), 2);
+    EXPECT_EQ(client->reused(), 0u);
+  }
 }
 
 TEST(HttpsClient, InterimResponsesAreSkippedAndTheFinalOneReturned) {

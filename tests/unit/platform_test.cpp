@@ -85,6 +85,7 @@ TEST(HttpResponseReader, InterimResponsesAreSkippedWithinBounds) {
     EXPECT_EQ(r.response().body, "ok");
     EXPECT_EQ(r.response().headers.size(), 1u) << "the interim response's headers were kept";
     EXPECT_TRUE(r.keep_alive());
+    EXPECT_FALSE(r.trailing_bytes());
   }
   std::string four, five;
   for (int i = 0; i < 4; ++i) four += "HTTP/1.1 100 Continue\r\n\r\n";
@@ -107,6 +108,22 @@ TEST(HttpResponseReader, InterimResponsesAreSkippedWithinBounds) {
     HttpResponseReader r(60);  // interim responses count towards the size bound
     EXPECT_EQ(feed_all(r, "HTTP/1.1 100 Continue\r\nX: " + std::string(20, 'y') + "\r\n\r\n" + final_answer, 1000),
               HttpResponseReader::State::Error);
+  }
+}
+
+TEST(HttpResponseReader, BytesAfterTheResponseAreReported) {
+  const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  {
+    HttpResponseReader r(64 * 1024);
+    EXPECT_EQ(r.feed(answer.data(), answer.size()), HttpResponseReader::State::Complete);
+    EXPECT_FALSE(r.trailing_bytes());
+  }
+  {
+    HttpResponseReader r(64 * 1024);
+    const std::string two = answer + answer;
+    EXPECT_EQ(r.feed(two.data(), two.size()), HttpResponseReader::State::Complete);
+    EXPECT_EQ(r.response().body, "ok");
+    EXPECT_TRUE(r.trailing_bytes());
   }
 }
 
