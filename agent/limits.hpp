@@ -44,7 +44,7 @@ inline constexpr std::uint32_t kRepublishIntervalMs = 30000;
 // After a reconnect, results finished longer ago than this and still unacknowledged go out again.
 inline constexpr std::uint32_t kRepublishAfterReconnectMs = 3000;
 
-// Cloud timeout for each network step (connect, TLS handshake, each read), contract §2 default.
+// Cloud time budget of one attempt (connect, TLS handshake, request, whole response), contract §2 default.
 inline constexpr std::uint32_t kDefaultCloudTimeoutMs = 10000;
 
 }  // namespace swas::limits

@@ -57,7 +57,9 @@ struct TransportError {
 //   interim (1xx) responses are skipped, a bounded number of them;
 // - reuses a kept-alive connection only when nothing arrived on it since its last response (and
 //   nothing followed that response): bytes nobody asked for are never the next request's answer;
-// - every step (connect, handshake, each read) is bounded by the configured timeout.
+// - the whole call (connect, handshake, sending the request, reading the complete response, a
+//   second connection if one is needed) ends within the configured timeout, whatever the peer
+//   sends or withholds: one deadline per call, not a timeout per read.
 class HttpsTransport {
  public:
   virtual ~HttpsTransport() = default;

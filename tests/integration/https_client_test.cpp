@@ -1,8 +1,9 @@
 // The Mbed TLS HTTPS client against the emulator (keep-alive reuse, TLS session resumption) and
-// against a hostile server (unsolicited and interim responses).
+// against a hostile server (time budget, unsolicited and interim responses).
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -55,6 +56,28 @@ std::unique_ptr<MbedTlsHttpsClient> client_with_timeout(std::uint32_t timeout_ms
 void echo_requests(HostileTlsServer::Connection& c) {
   while (auto target = c.read_request())
     if (!c.write(http_response(*target))) return;
+}
+
+TEST(HttpsClient, TimeoutBoundsTheWholeAttemptAgainstAServerTricklingItsAnswer) {
+  // One byte every 300 ms: each read is quick, the whole answer would take about 18 s.
+  const std::string answer = http_response("{\"RequestId\":\"trickled\"}");
+  HostileTlsServer server([&](HostileTlsServer::Connection& c) {
+    if (!c.read_request()) return;
+    for (char byte : answer)
+      if (!c.write(std::string(1, byte)) || !c.sleep_ms(300)) return;
+  });
+  const auto trickle_ms = 300 * static_cast<long>(answer.size());
+  auto client = client_with_timeout(1000);
+  const auto start = std::chrono::steady_clock::now();
+  auto response = client->round_trip({"localhost", server.port(), ""}, get(server.port(), "/"));
+  const auto took_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(response.has_value()) << "a trickled answer came back after " << took_ms << " ms";
+  EXPECT_EQ(response.error().kind, TransportFailure::Timeout) << response.error().detail;
+  EXPECT_LT(took_ms, 2500) << "timeout_ms 1000 must bound the attempt, not each read (trickle: "
+                           << trickle_ms << " ms)";
+  std::printf("trickling server: the attempt ended after %ld ms (budget 1000 ms, trickle %ld ms)\n",
+              static_cast<long>(took_ms), trickle_ms);
 }
 
 TEST(HttpsClient, AnUnsolicitedSecondResponseIsNeverTakenAsTheNextAnswer) {
