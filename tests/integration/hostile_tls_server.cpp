@@ -90,6 +90,7 @@ struct HostileTlsServer::Impl {
     mbedtls_net_init(&listener);
   }
   ~Impl() {
+    conns.clear();  // their TLS contexts point at conf
     mbedtls_net_free(&listener);
     mbedtls_ssl_config_free(&conf);
     mbedtls_pk_free(&key);
