@@ -62,7 +62,7 @@ inline constexpr std::uint32_t kRepublishAfterReconnectMs = 3000;
 // by more than this. Command authentication never uses the correction at all.
 inline constexpr std::int64_t kMaxClockCorrectionMs = 24LL * 3600 * 1000;
 
-// Cloud timeout for each network step (connect, TLS handshake, each read), contract §2 default.
+// Cloud time budget of one attempt (connect, TLS handshake, request, whole response), contract §2 default.
 inline constexpr std::uint32_t kDefaultCloudTimeoutMs = 10000;
 
 }  // namespace swas::limits

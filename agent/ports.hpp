@@ -53,8 +53,13 @@ struct TransportError {
 // - connects (or reuses a kept-alive connection) to endpoint.host:endpoint.port, verifies the
 //   server certificate against the configured CA and endpoint.host, sends SNI;
 // - sends `request` as-is (the caller sets every header, including Host);
-// - returns the complete response (status, headers, body) or a TransportError; never throws;
-// - every step (connect, handshake, each read) is bounded by the configured timeout.
+// - returns the complete final response (status, headers, body) or a TransportError; never throws;
+//   interim (1xx) responses are skipped, a bounded number of them;
+// - reuses a kept-alive connection only when nothing arrived on it since its last response (and
+//   nothing followed that response): bytes nobody asked for are never the next request's answer;
+// - the whole call (connect, handshake, sending the request, reading the complete response, a
+//   second connection if one is needed) ends within the configured timeout, whatever the peer
+//   sends or withholds: one deadline per call, not a timeout per read.
 class HttpsTransport {
  public:
   virtual ~HttpsTransport() = default;

@@ -36,7 +36,11 @@ int HttpResponseReader::on_header_value(http_parser* p, const char* at, std::siz
 int HttpResponseReader::on_headers_complete(http_parser* p) {
   auto* self = static_cast<HttpResponseReader*>(p->data);
   self->response_.status = static_cast<int>(p->status_code);
-  return 0;
+  if (p->status_code == 101) {  // the agent never asks to switch protocols
+    self->error_ = "unexpected 101 Switching Protocols";
+    return -1;
+  }
+  return p->status_code / 100 == 1 ? 1 : 0;  // 1: an interim response has no body
 }
 
 int HttpResponseReader::on_body(http_parser* p, const char* at, std::size_t len) {
@@ -47,6 +51,15 @@ int HttpResponseReader::on_body(http_parser* p, const char* at, std::size_t len)
 
 int HttpResponseReader::on_message_complete(http_parser* p) {
   auto* self = static_cast<HttpResponseReader*>(p->data);
+  if (p->status_code / 100 == 1) {  // interim (100 Continue, 103 Early Hints...): the final one follows
+    if (++self->interim_ > kMaxInterimResponses) {
+      self->error_ = "more than " + std::to_string(kMaxInterimResponses) + " interim (1xx) responses";
+      return -1;
+    }
+    self->response_ = HttpResponse{};
+    self->in_value_ = false;
+    return 0;
+  }
   self->keep_alive_ = http_should_keep_alive(p) != 0;
   self->state_ = State::Complete;
   http_parser_pause(p, 1);  // anything after this response is not ours to read
@@ -62,11 +75,14 @@ HttpResponseReader::State HttpResponseReader::feed(const char* data, std::size_t
     return state_;
   }
   const std::size_t used = http_parser_execute(&parser_, &settings_, data, len);
-  if (state_ == State::Complete) return state_;
+  if (state_ == State::Complete) {
+    trailing_ = used < len;
+    return state_;
+  }
   const auto err = static_cast<http_errno>(parser_.http_errno);
   if (err != HPE_OK || (len > 0 && used != len)) {
     state_ = State::Error;
-    error_ = std::string("malformed HTTP response: ") + http_errno_description(err);
+    if (error_.empty()) error_ = std::string("malformed HTTP response: ") + http_errno_description(err);
   } else if (len == 0) {
     state_ = State::Error;
     error_ = seen_ == 0 ? "the connection closed before any response"

@@ -1,4 +1,5 @@
 // Incremental HTTP/1.1 response framing on http_parser: Content-Length, chunked, or until EOF.
+// Interim (1xx) responses before the final one are skipped, at most kMaxInterimResponses.
 #pragma once
 #include <http_parser.h>
 
@@ -13,6 +14,8 @@ namespace swas {
 class HttpResponseReader {
  public:
   enum class State { NeedMore, Complete, Error };
+  // More interim responses than this before the final one: an error.
+  static constexpr int kMaxInterimResponses = 4;
 
   explicit HttpResponseReader(std::size_t max_bytes);
   HttpResponseReader(const HttpResponseReader&) = delete;
@@ -28,6 +31,9 @@ class HttpResponseReader {
   bool keep_alive() const { return keep_alive_; }
   // Bytes received so far (0: the peer sent nothing before closing).
   std::size_t bytes_seen() const { return seen_; }
+  // True when bytes followed the complete response in what was fed: the peer sent something
+  // nobody asked for, so its connection must not carry another request.
+  bool trailing_bytes() const { return trailing_; }
   const std::string& error() const { return error_; }
 
  private:
@@ -44,6 +50,8 @@ class HttpResponseReader {
   std::size_t seen_ = 0;
   bool in_value_ = false;
   bool keep_alive_ = false;
+  bool trailing_ = false;
+  int interim_ = 0;
   State state_ = State::NeedMore;
   std::string error_;
 };

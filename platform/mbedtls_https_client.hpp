@@ -1,9 +1,11 @@
-// HttpsTransport on Mbed TLS: verified TLS 1.2+, SNI, TCP_NODELAY, keep-alive reuse, step timeouts.
+// HttpsTransport on Mbed TLS: verified TLS 1.2+, SNI, TCP_NODELAY, keep-alive reuse, a time budget
+// per attempt.
 #pragma once
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,7 +18,7 @@ namespace swas {
 
 struct HttpsClientOptions {
   std::string ca_file;          // PEM bundle the server certificate must chain to
-  std::uint32_t timeout_ms = 10000;  // each step: connect, handshake, each read and write
+  std::uint32_t timeout_ms = 10000;  // the whole attempt: connect, handshake, request, whole response
   std::size_t max_response_bytes = 64 * 1024;
 };
 
@@ -50,7 +52,8 @@ class TlsClientContext {
 };
 
 // Not thread-safe: one worker owns it. Keeps at most one idle connection (the last endpoint used);
-// a request to another endpoint closes it.
+// a request to another endpoint closes it, and so does anything the server sent while it was idle
+// (or beyond the end of its last response): only a quiet connection carries the next request.
 class MbedTlsHttpsClient final : public HttpsTransport {
  public:
   explicit MbedTlsHttpsClient(std::shared_ptr<const TlsClientContext> context);
@@ -72,7 +75,8 @@ class MbedTlsHttpsClient final : public HttpsTransport {
 
  private:
   struct Connection;
-  Expected<std::unique_ptr<Connection>, TransportError> open(const Endpoint& endpoint);
+  Expected<std::unique_ptr<Connection>, TransportError> open(const Endpoint& endpoint,
+                                                             std::chrono::steady_clock::time_point deadline);
   Expected<HttpResponse, TransportError> exchange(Connection& conn, const HttpRequest& request,
                                                   bool& peer_silent, bool& keep_alive);
 

@@ -49,6 +49,9 @@ void set_socket_options(int fd, std::uint32_t timeout_ms) {
 
 Expected<int, TransportError> tcp_connect(const std::string& host, std::uint16_t port,
                                           std::uint32_t timeout_ms) {
+  // Resolving counts against the deadline; getaddrinfo itself stops only by the resolver's own
+  // timeouts (resolv.conf), after which no connect is tried.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -58,7 +61,6 @@ Expected<int, TransportError> tcp_connect(const std::string& host, std::uint16_t
   if (gai != 0)
     return unexpected(TransportError{TransportFailure::Connect,
                                      "cannot resolve " + host + ": " + ::gai_strerror(gai)});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   std::string last = "no address";
   bool timed_out = false;
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {

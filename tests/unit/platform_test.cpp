@@ -82,6 +82,58 @@ TEST(HttpResponseReader, ErrorsAndBounds) {
   }
 }
 
+TEST(HttpResponseReader, InterimResponsesAreSkippedWithinBounds) {
+  const std::string final_answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  for (std::size_t step : {1u, 5u, 1000u}) {
+    HttpResponseReader r(64 * 1024);
+    ASSERT_EQ(feed_all(r, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + final_answer, step),
+              HttpResponseReader::State::Complete) << step;
+    EXPECT_EQ(r.response().status, 200);
+    EXPECT_EQ(r.response().body, "ok");
+    EXPECT_EQ(r.response().headers.size(), 1u) << "the interim response's headers were kept";
+    EXPECT_TRUE(r.keep_alive());
+    EXPECT_FALSE(r.trailing_bytes());
+  }
+  std::string four, five;
+  for (int i = 0; i < 4; ++i) four += "HTTP/1.1 100 Continue\r\n\r\n";
+  five = four + "HTTP/1.1 100 Continue\r\n\r\n";
+  {
+    HttpResponseReader r(64 * 1024);
+    EXPECT_EQ(feed_all(r, four + final_answer, 7), HttpResponseReader::State::Complete);
+  }
+  {
+    HttpResponseReader r(64 * 1024);
+    EXPECT_EQ(feed_all(r, five + final_answer, 7), HttpResponseReader::State::Error);
+    EXPECT_NE(r.error().find("interim"), std::string::npos) << r.error();
+  }
+  {
+    HttpResponseReader r(64 * 1024);  // the agent never asks to switch protocols
+    EXPECT_EQ(feed_all(r, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n" + final_answer, 3),
+              HttpResponseReader::State::Error);
+  }
+  {
+    HttpResponseReader r(60);  // interim responses count towards the size bound
+    EXPECT_EQ(feed_all(r, "HTTP/1.1 100 Continue\r\nX: " + std::string(20, 'y') + "\r\n\r\n" + final_answer, 1000),
+              HttpResponseReader::State::Error);
+  }
+}
+
+TEST(HttpResponseReader, BytesAfterTheResponseAreReported) {
+  const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  {
+    HttpResponseReader r(64 * 1024);
+    EXPECT_EQ(r.feed(answer.data(), answer.size()), HttpResponseReader::State::Complete);
+    EXPECT_FALSE(r.trailing_bytes());
+  }
+  {
+    HttpResponseReader r(64 * 1024);
+    const std::string two = answer + answer;
+    EXPECT_EQ(r.feed(two.data(), two.size()), HttpResponseReader::State::Complete);
+    EXPECT_EQ(r.response().body, "ok");
+    EXPECT_TRUE(r.trailing_bytes());
+  }
+}
+
 TEST(SerializeRequest, AddsContentLength) {
   HttpRequest req{"POST", "/?a=b", {{"host", "h"}}, ""};
   EXPECT_EQ(serialize_request(req), "POST /?a=b HTTP/1.1\r\nhost: h\r\nContent-Length: 0\r\n\r\n");
