@@ -160,7 +160,9 @@ TEST(HostileRoutes, HugePacketsNeverReachTheAgentsMemory) {
   const long after_kb = proc_status_kb(pid, "VmHWM");
   std::printf("FIGURES hostile-size: agent peak RSS %ld kB before, %ld kB after two 16 MiB publications\n",
               before_kb, after_kb);
-  EXPECT_LT(after_kb - before_kb, 4096) << "the 16 MiB payload reached the agent";
+  // Half of one payload: the packets would add at least 16 MiB each (65 MB was measured without the
+  // Maximum Packet Size); what remains is the third command's own work (more under ASan).
+  EXPECT_LT(after_kb - before_kb, 8192) << "the 16 MiB payload reached the agent";
   EXPECT_TRUE(probe.results_for("huge-0").empty()) << "the broker drops it; the agent never sees it";
 }
 
