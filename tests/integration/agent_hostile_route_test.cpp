@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <dirent.h>
 #include <fstream>
+#include <functional>
+#include <tuple>
 #include <thread>
 
 #include "harness.hpp"
@@ -55,16 +57,33 @@ const char* kInstances = R"([{"InstanceId":"i-1","RegionId":"cn-hangzhou","state
                             {"InstanceId":"i-2","RegionId":"cn-hangzhou","state":"Running"},
                             {"InstanceId":"i-3","RegionId":"cn-hangzhou","state":"Running"}])";
 
+// mosquitto, the emulator, the agent and a probe subscribed to the command topic, in one scratch
+// directory; `tune` adjusts the agent's options before it starts.
+struct Rig {
+  explicit Rig(MosquittoOptions broker_options = {}, const std::function<void(AgentOptions&)>& tune = {})
+      : broker(dir, std::move(broker_options)), emulator(dir, kInstances), options(broker.uri(), emulator.endpoint()),
+        agent(dir, tuned(tune)), probe(broker.uri()) {
+    probe.subscribe(Agent::command_topic());
+  }
+  AgentOptions& tuned(const std::function<void(AgentOptions&)>& tune) {
+    options.state_dir = dir.file("state");
+    if (tune) tune(options);
+    return options;
+  }
+  TempDir dir;
+  Mosquitto broker;
+  Emulator emulator;
+  AgentOptions options;
+  Agent agent;
+  MqttProbe probe;
+};
+
 // A wildcard Response Topic once made the agent publish where the broker disconnects it for it, and
 // the journal republished that result after every reconnect and restart: valid commands reached
 // the cloud but their results never came back.
 TEST(HostileRoutes, AWildcardResponseTopicNeverTakesTheAgentOffTheBroker) {
-  TempDir dir;
-  Mosquitto broker(dir);
-  Emulator emulator(dir, kInstances);
-  Agent agent(dir, AgentOptions(broker.uri(), emulator.endpoint()));
-  MqttProbe probe(broker.uri());
-  probe.subscribe(Agent::command_topic());
+  Rig rig;
+  auto [broker, emulator, agent, probe] = std::tie(rig.broker, rig.emulator, rig.agent, rig.probe);
   probe.subscribe("swas/gw-it/replies/p1");
 
   for (const std::string topic : {"swas/gw-it/replies/#", "swas/+/replies", "#"}) {
@@ -100,16 +119,10 @@ TEST(HostileRoutes, AWildcardResponseTopicNeverTakesTheAgentOffTheBroker) {
 // Results the broker refuses (PUBACK 135, its ACL) used to stay unacknowledged for ever, fill the
 // journal and turn every later command into Busy, across restarts.
 TEST(HostileRoutes, ResultsTheBrokerRefusesNeverFillTheJournal) {
-  TempDir dir;
   MosquittoOptions mo;
   mo.acl_text = "topic readwrite swas/#\n";  // anonymous clients: only swas/...; denied/... is refused
-  Mosquitto broker(dir, mo);
-  Emulator emulator(dir, kInstances);
-  AgentOptions ao(broker.uri(), emulator.endpoint());
-  ao.extra_config = R"(,"journal":{"max_records":10})";
-  Agent agent(dir, ao);
-  MqttProbe probe(broker.uri());
-  probe.subscribe(Agent::command_topic());
+  Rig rig(mo, [](AgentOptions& o) { o.extra_config = R"(,"journal":{"max_records":10})"; });
+  auto [agent, probe] = std::tie(rig.agent, rig.probe);
 
   constexpr int kRefused = 14;  // more than journal.max_records
   for (int i = 0; i < kRefused; ++i)
@@ -139,12 +152,8 @@ TEST(HostileRoutes, ResultsTheBrokerRefusesNeverFillTheJournal) {
 // The agent announces a Maximum Packet Size (MQTT 5): a 16 MiB "command" is dropped by the broker
 // and never enters the agent's memory (it once raised the peak from 31 to 77 MB).
 TEST(HostileRoutes, HugePacketsNeverReachTheAgentsMemory) {
-  TempDir dir;
-  Mosquitto broker(dir);
-  Emulator emulator(dir, kInstances);
-  Agent agent(dir, AgentOptions(broker.uri(), emulator.endpoint()));
-  MqttProbe probe(broker.uri());
-  probe.subscribe(Agent::command_topic());
+  Rig rig;
+  auto [agent, probe] = std::tie(rig.agent, rig.probe);
   // Warm up: one good command, so the baseline includes a served command.
   probe.publish(Agent::command_topic(), stop_command("warm", "i-1"));
   ASSERT_TRUE(probe.wait_result("warm", 10s));
@@ -172,13 +181,11 @@ TEST(HostileRoutes, HugePacketsNeverReachTheAgentsMemory) {
 // max_packet_size, which refuses such a packet from its sender instead; with it, 40 oversized
 // publications leave the agent serving.
 TEST(HostileRoutes, WithTheBrokersMaxPacketSizeOversizedFloodsNeverStallTheAgent) {
-  TempDir dir;
   MosquittoOptions mo;
   mo.extra_conf = "max_packet_size 16384\n";
-  Mosquitto broker(dir, mo);
-  Emulator emulator(dir, kInstances);
-  Agent agent(dir, AgentOptions(broker.uri(), emulator.endpoint()));
-  const std::string big = dir.file("big.json");
+  Rig rig(mo);
+  auto [broker, probe] = std::tie(rig.broker, rig.probe);
+  const std::string big = rig.dir.file("big.json");
   write_file(big, stop_command("huge", "i-1", "cn-hangzhou", R"(,"pad":")" + std::string(64 * 1024, 'p') + "\""));
   int refused_by_broker = 0;
   for (int i = 0; i < 40; ++i) {
@@ -186,8 +193,6 @@ TEST(HostileRoutes, WithTheBrokersMaxPacketSizeOversizedFloodsNeverStallTheAgent
                             Agent::command_topic() + " -f " + big + " >/dev/null 2>&1";
     refused_by_broker += std::system(cmd.c_str()) != 0 ? 1 : 0;
   }
-  MqttProbe probe(broker.uri());
-  probe.subscribe(Agent::command_topic());
   probe.publish(Agent::command_topic(), stop_command("after-flood", "i-1"));
   auto r = probe.wait_result("after-flood", 10s);
   ASSERT_TRUE(r) << broker.log();
@@ -201,16 +206,10 @@ TEST(HostileRoutes, WithTheBrokersMaxPacketSizeOversizedFloodsNeverStallTheAgent
 // Routes are bounded, so the journal's worst case on disk is a figure: 200 commands with the
 // largest Response Topic and Correlation Data accepted, and with the largest fields.
 TEST(HostileRoutes, TheJournalsWorstCaseOnDiskIsBounded) {
-  TempDir dir;
-  Mosquitto broker(dir);
-  Emulator emulator(dir, kInstances);
-  AgentOptions ao(broker.uri(), emulator.endpoint());
-  ao.state_dir = dir.file("state-worst");
-  Agent agent(dir, ao);
-  MqttProbe probe(broker.uri());
+  Rig rig;
+  auto [agent, probe] = std::tie(rig.agent, rig.probe);
   const std::string topic = "r/" + std::string(254, 't');
   probe.subscribe(topic);
-  probe.subscribe(Agent::command_topic());
   // Over the bounds: refused on the command topic, not stored.
   probe.publish(Agent::command_topic(), stop_command("big-topic", "i-1"), topic + "x", "c");
   probe.publish(Agent::command_topic(), stop_command("big-corr", "i-1"), topic, std::string(257, 'c'));
@@ -230,10 +229,10 @@ TEST(HostileRoutes, TheJournalsWorstCaseOnDiskIsBounded) {
                   topic, std::string(256, 'c'));
   }
   ASSERT_TRUE(wait_until([&] { return probe.result_count() >= kCommands + 2; }, 60s)) << probe.result_count();
-  const long long running = dir_bytes(ao.state_dir);  // journal + its WAL, while the agent runs
+  const long long running = dir_bytes(rig.options.state_dir);  // journal + its WAL, while the agent runs
   agent.process().signal(SIGTERM);                     // the last connection checkpoints the WAL away
   ASSERT_EQ(agent.process().wait_exit(10s), 0);
-  const long long records = dir_bytes(ao.state_dir);
+  const long long records = dir_bytes(rig.options.state_dir);
   std::printf("FIGURES journal-worst-case: %d records with 256-byte routes and the largest fields: %lld bytes "
               "in state_dir while running (records + WAL), %lld bytes after a clean stop (%lld bytes a record)\n",
               kCommands, running, records, records / kCommands);
