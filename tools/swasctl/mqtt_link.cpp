@@ -1,6 +1,8 @@
 // Paho MQTT C++ behind MqttLink. Paho throws mqtt::exception; nothing escapes this file.
 #include "mqtt_link.hpp"
 
+#include "files.hpp"
+
 #include <sys/stat.h>
 
 #include <mqtt/async_client.h>
@@ -124,18 +126,12 @@ void MqttLink::disconnect() {
 }
 
 PasswordOrError read_password_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {"", "--password-file " + path + ": cannot read it"};
-  if ((st.st_mode & 077) != 0) {
-    std::ostringstream mode;
-    mode << std::oct << (st.st_mode & 0777);
-    return {"", "--password-file " + path + " is readable by others (mode " + mode.str() + "): chmod 600 " + path};
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in.good() && !in.eof()) return {"", "--password-file " + path + ": cannot read it"};
-  std::string password = text.str();
+  // The agent's rules for secret files (platform/files.hpp): private, and no other local user can
+  // replace it (group/other-writable files and directories, foreign links are refused).
+  if (auto problem = swas::check_private_file(path)) return {"", *problem};
+  auto text = swas::read_text_file(path, 16 * 1024);
+  if (!text) return {"", text.error()};
+  std::string password = std::move(*text);
   if (!password.empty() && password.back() == '\n') password.pop_back();
   if (!password.empty() && password.back() == '\r') password.pop_back();
   return {password, ""};

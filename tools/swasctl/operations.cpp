@@ -50,7 +50,7 @@ std::optional<std::string> load_password(const BrokerOptions& b, std::ostream& e
   if (b.password_file.empty()) return std::string();
   PasswordOrError read = read_password_file(b.password_file);
   if (read.error.empty()) return std::move(read.password);
-  err << "swasctl: " << read.error << "\n";
+  err << "swasctl: --password-file: " << read.error << "\n";
   return std::nullopt;
 }
 

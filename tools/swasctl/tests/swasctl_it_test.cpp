@@ -5,6 +5,7 @@
 #include <mqtt/async_client.h>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <thread>
 
@@ -219,6 +220,15 @@ TEST_F(SwasctlTest, TlsBrokerWithLogin) {
   const CtlRun open = status("ca.pem", "open");
   EXPECT_EQ(open.exit_code, 2) << open.output;
   EXPECT_NE(open.output.find("chmod 600"), std::string::npos) << open.output;
+  // A private file in a directory anyone can write can be replaced by another user: refused too
+  // (the agent's rules for secret files, issue 11).
+  ASSERT_EQ(::mkdir(dir_.file("shared").c_str(), 0777), 0);
+  ASSERT_EQ(::chmod(dir_.file("shared").c_str(), 0777), 0);
+  write_file(dir_.file("shared/right"), "s3cret\n", 0600);
+  const CtlRun replaceable = status("ca.pem", "shared/right");
+  EXPECT_EQ(replaceable.exit_code, 2) << replaceable.output;
+  EXPECT_NE(replaceable.output.find("--password-file"), std::string::npos) << replaceable.output;
+  EXPECT_NE(replaceable.output.find("chmod go-w"), std::string::npos) << replaceable.output;
 }
 
 // Needs the agent's status publishing (retained status, last will).
