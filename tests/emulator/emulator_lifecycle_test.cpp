@@ -9,8 +9,6 @@
 namespace swas::emulator::test {
 namespace {
 
-constexpr const char* kOtherId = "ace0706b2ac4454d984295a942130000";
-
 // ListInstanceStatus query; empty strings are left out.
 std::vector<QueryParam> list_query(const std::string& region_id,
                                    const std::string& instance_ids = "",
@@ -278,7 +276,7 @@ TEST_F(LifecycleTest, ListPagesInInstanceIdOrder) {
     for (const auto& l : listed) seen.push_back(l.instance_id);
   }
   ASSERT_EQ(seen.size(), 25u);
-  for (int i = 0; i < 25; ++i) EXPECT_EQ(seen[i], "i-" + std::to_string(1000 + i));
+  for (std::size_t i = 0; i < 25; ++i) EXPECT_EQ(seen[i], "i-" + std::to_string(1000 + i));
 
   const Json sized(send(list_spec(list_query("cn-shenzhen", json_ids(0, 25), "2", "7"))).response.body);
   EXPECT_EQ(sized.num("PageSize"), 7);
