@@ -316,6 +316,10 @@ TEST_F(LifecycleTest, InstanceIdsNotAJsonArrayOfStringsIsInvalidParameter) {
     EXPECT_EQ(code_of(reply), "InvalidParameter") << bad;
     EXPECT_NE(Json(reply.response.body).str("Message").find("\"InstanceIds\""), std::string::npos);
   }
+  const std::string nul_inside("[\"i-1\"]\0[", 8);  // %00 on the wire
+  const EmulatorReply nul_reply = send(list_spec(list_query(kRegionId, nul_inside)));
+  EXPECT_EQ(code_of(nul_reply), "InvalidParameter");
+  EXPECT_NE(Json(nul_reply.response.body).str("Message").find("\"InstanceIds\""), std::string::npos);
   EXPECT_EQ(send(list_spec(list_query(kRegionId, " [ \"i-1\" ] "))).response.status, 200);
 }
 

@@ -66,9 +66,10 @@ bool parse_positive(std::string_view text, std::int64_t max, std::int64_t& out) 
   return true;
 }
 
-// InstanceIds: a JSON array of strings (nothing after it but whitespace), at most
+// InstanceIds: a JSON array of strings (nothing after it but whitespace, no NUL), at most
 // kMaxListInstanceIds of them.
 bool parse_instance_ids(const std::string& text, std::vector<std::string>& out) {
+  if (text.find('\0') != std::string::npos) return false;  // cJSON would stop reading there
   std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(
       cJSON_ParseWithOpts(text.c_str(), nullptr, 1), &cJSON_Delete);
   if (!root || !cJSON_IsArray(root.get()) ||
