@@ -19,7 +19,7 @@ inline EmulatorConfig base_config() {
   EmulatorConfig config;
   config.credentials.push_back({kAccessKeyId, kAccessKeySecret, ""});
   config.credentials.push_back({"StsKeyId", "StsKeySecret", "TestSecurityToken"});
-  config.instances.push_back({kInstanceId, kRegionId, "Running"});
+  config.instances.push_back({kInstanceId, kRegionId, "Running", std::nullopt, StopOutcome::Stopped});
   config.stop_delay_ms = 2000;
   return config;
 }
@@ -54,6 +54,13 @@ class CoreFixture : public ::testing::Test {
     s.date_s = now_ms_ / 1000;
     s.nonce = "nonce-" + std::to_string(++nonce_counter_);
     s.query = stop_query(kInstanceId, kRegionId, client_token);
+    return s;
+  }
+  // A signed ListInstanceStatus with these query parameters, dated now, with a fresh nonce.
+  RequestSpec list_spec(std::vector<QueryParam> query) {
+    RequestSpec s = spec();
+    s.action = "ListInstanceStatus";
+    s.query = std::move(query);
     return s;
   }
   EmulatorReply send(const RequestSpec& s) { return core_->handle(make_signed_request(s), now_ms_); }

@@ -52,6 +52,52 @@ TEST(EmulatorConfig, ErrorsNameTheKey) {
   EXPECT_FALSE(load_config_file("/nonexistent/config.json"));
 }
 
+TEST(EmulatorConfig, InstanceStoppingTimeAndOutcome) {
+  const auto config = parse_config(R"({"instances": [
+    {"InstanceId": "i-1", "RegionId": "r"},
+    {"InstanceId": "i-2", "RegionId": "r", "stopping_ms": 0, "stop_outcome": "StuckStopping"},
+    {"InstanceId": "i-3", "RegionId": "r", "stopping_ms": 750, "stop_outcome": "BackToRunning"},
+    {"InstanceId": "i-4", "RegionId": "r", "stop_outcome": "Stopped"}]})");
+  ASSERT_TRUE(config) << config.error();
+  const auto& instances = config->instances;
+  EXPECT_FALSE(instances[0].stopping_ms.has_value());  // absent: stop_delay_ms applies
+  EXPECT_EQ(instances[0].stop_outcome, StopOutcome::Stopped);
+  EXPECT_EQ(instances[1].stopping_ms, 0);
+  EXPECT_EQ(instances[1].stop_outcome, StopOutcome::StuckStopping);
+  EXPECT_EQ(instances[2].stopping_ms, 750);
+  EXPECT_EQ(instances[2].stop_outcome, StopOutcome::BackToRunning);
+  EXPECT_EQ(instances[3].stop_outcome, StopOutcome::Stopped);
+
+  const auto admin = parse_instances(
+      R"([{"InstanceId": "i", "RegionId": "r", "stopping_ms": 5, "stop_outcome": "BackToRunning"}])");
+  ASSERT_TRUE(admin) << admin.error();
+  EXPECT_EQ((*admin)[0].stopping_ms, 5);
+  EXPECT_EQ((*admin)[0].stop_outcome, StopOutcome::BackToRunning);
+}
+
+TEST(EmulatorConfig, BadStoppingTimeOrOutcomeNamesTheKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"instances": [{"InstanceId": "i", "RegionId": "r", "stopping_ms": -1}]})",
+       "instances[0].stopping_ms: must be a whole number >= 0"},
+      {R"({"instances": [{"InstanceId": "i", "RegionId": "r", "stopping_ms": "5"}]})",
+       "instances[0].stopping_ms"},
+      {R"({"instances": [{"InstanceId": "i", "RegionId": "r", "stopping_ms": 2.5}]})",
+       "instances[0].stopping_ms"},
+      {R"({"instances": [{"InstanceId": "i", "RegionId": "r", "stop_outcome": "Stuck"}]})",
+       "instances[0].stop_outcome: must be one of Stopped, StuckStopping, BackToRunning"},
+      {R"({"instances": [{"InstanceId": "i", "RegionId": "r", "stop_outcome": 1}]})",
+       "instances[0].stop_outcome: must be a string"},
+      {R"({"instances": [{"InstanceId": "i", "RegionId": "r", "stopping": 1}]})",
+       "instances[0].stopping: unknown key"},
+  };
+  for (const auto& [text, expected] : cases) {
+    const auto config = parse_config(text);
+    ASSERT_FALSE(config) << text;
+    EXPECT_NE(config.error().find(expected), std::string::npos) << config.error();
+  }
+  EXPECT_FALSE(parse_instances(R"([{"InstanceId": "i", "RegionId": "r", "stop_outcome": ""}])"));
+}
+
 TEST(EmulatorTime, ParsesAndFormatsUtc) {
   std::int64_t s = 0;
   ASSERT_TRUE(parse_acs_date("2023-10-26T10:22:32Z", s));

@@ -6,14 +6,10 @@
 //
 // Starts the emulator itself (port 0, temp dir), always stops it, and never runs longer than the
 // global watchdog. Prints "N passed, M failed"; exits 0 only when nothing failed.
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
 import process from 'node:process';
 
+import { EmulatorProcess, toolPaths } from './emulator_runner.mjs';
 import { loadSdk } from './sdk_loader.mjs';
 
 const sdk = loadSdk(['@alicloud/openapi-client', '@alicloud/openapi-util', '@alicloud/tea-util',
@@ -24,7 +20,6 @@ const Util = sdk['@alicloud/tea-util'];
 const $tea = sdk['@alicloud/tea-typescript'];
 
 const WATCHDOG_MS = 60000;
-const STARTUP_TIMEOUT_MS = 15000;
 const REQUEST_TIMEOUT_MS = 10000;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const AK_ID = 'LTAIswasInteropKey01';
@@ -34,31 +29,11 @@ const INSTANCES = ['i-interop-a', 'i-interop-b', 'i-interop-c', 'i-interop-d', '
   'i-interop-f', 'i-interop-g'];
 const PARALLEL = 16;
 
-function argValue(name) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : undefined;
-}
-const emulatorBin = argValue('--emulator') ?? process.env.SWAS_EMULATOR;
-const makeCerts = argValue('--make-certs') ?? process.env.SWAS_MAKE_TEST_CERTS;
-
 // ---------------------------------------------------------------------------------------------
-// Lifetime: the emulator process and the temp dir are always cleaned up.
+// Lifetime: the emulator process and its temp dir are always cleaned up (emulator_runner.mjs).
 
-let emulator = null;
-let emulatorOutput = '';
-let tmpDir = null;
+const emulator = new EmulatorProcess();
 
-function cleanup() {
-  if (emulator && emulator.exitCode === null && emulator.signalCode === null) {
-    try { emulator.kill('SIGKILL'); } catch { /* already gone */ }
-  }
-  emulator = null;
-  if (tmpDir) {
-    try { rmSync(tmpDir, { recursive: true, force: true }); } catch { /* best effort */ }
-    tmpDir = null;
-  }
-}
-process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => { console.error(`FAIL: interrupted by ${sig}`); process.exit(1); });
 }
@@ -69,77 +44,14 @@ const watchdog = setTimeout(() => {
 }, WATCHDOG_MS);
 
 function dumpEmulatorOutput() {
-  if (emulatorOutput) console.error(`--- emulator output (last 4 KiB) ---\n${emulatorOutput.slice(-4096)}\n---`);
+  const tail = emulator.tail();
+  if (tail) console.error(tail);
 }
 
 function fatal(msg) {
   console.error(`FAIL: ${msg}`);
   dumpEmulatorOutput();
   process.exit(1);
-}
-
-async function stopEmulator() {
-  const p = emulator;
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((resolve) => p.once('exit', resolve));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(t);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Setup
-
-function setup() {
-  if (!emulatorBin || !existsSync(emulatorBin)) {
-    fatal(`swas-emulator binary not found (--emulator / SWAS_EMULATOR): ${emulatorBin}`);
-  }
-  if (!makeCerts || !existsSync(makeCerts)) {
-    fatal(`make-test-certs not found (--make-certs / SWAS_MAKE_TEST_CERTS): ${makeCerts}`);
-  }
-  tmpDir = mkdtempSync(path.join(os.tmpdir(), 'swas-interop-'));
-  const certDir = path.join(tmpDir, 'certs');
-  const r = spawnSync(makeCerts, [certDir], { encoding: 'utf8', timeout: 30000 });
-  if (r.error || r.status !== 0) {
-    fatal(`make-test-certs failed (status ${r.status}, ${r.error ?? ''}):\n${r.stdout}\n${r.stderr}`);
-  }
-  const files = { ca: 'ca.pem', cert: 'server.pem', key: 'server.key' };
-  for (const [k, f] of Object.entries(files)) {
-    files[k] = path.join(certDir, f);
-    if (!existsSync(files[k])) fatal(`make-test-certs did not produce ${files[k]}`);
-  }
-  const config = {
-    credentials: [{ access_key_id: AK_ID, access_key_secret: AK_SECRET }],
-    instances: INSTANCES.map((id) => ({ InstanceId: id, RegionId: REGION, state: 'Running' })),
-    stop_delay_ms: 200,
-  };
-  const configFile = path.join(tmpDir, 'emulator.json');
-  writeFileSync(configFile, JSON.stringify(config, null, 2));
-  return { ...files, configFile, portFile: path.join(tmpDir, 'port') };
-}
-
-function startEmulator(s) {
-  return new Promise((resolve, reject) => {
-    const args = ['--config', s.configFile, '--cert', s.cert, '--key', s.key, '--port', '0', '--port-file', s.portFile];
-    emulator = spawn(emulatorBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
-    let stdoutBuf = '';
-    emulator.stdout.setEncoding('utf8');
-    emulator.stderr.setEncoding('utf8');
-    emulator.stdout.on('data', (d) => {
-      emulatorOutput = (emulatorOutput + d).slice(-65536);
-      stdoutBuf += d;
-      const m = /swas-emulator listening on ([0-9.]+|\[[0-9a-f:]+\]|[^\s:]+):(\d+)/.exec(stdoutBuf);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[2]));
-      }
-    });
-    emulator.stderr.on('data', (d) => { emulatorOutput = (emulatorOutput + d).slice(-65536); });
-    emulator.on('error', (e) => { clearTimeout(timer); reject(e); });
-    emulator.on('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`emulator exited early (${code ?? sig})`)); });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,33 +108,8 @@ async function expectSdkError(promise, code, status) {
   }
 }
 
-function httpsRequest({ method, pathAndQuery, headers }) {
-  return new Promise((resolve, reject) => {
-    const req = https.request({
-      host: 'localhost', port, method, path: pathAndQuery, headers, ca: caPem,
-      timeout: REQUEST_TIMEOUT_MS, agent: false,
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json = null;
-        try { json = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode, text, json });
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`request timed out after ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function emulatorState() {
-  const r = await httpsRequest({ method: 'GET', pathAndQuery: '/__emulator/state', headers: {} });
-  if (r.status !== 200 || !r.json) throw new Error(`admin state: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
-  return r.json;
-}
+const httpsRequest = (r) => emulator.request(r);
+const emulatorState = () => emulator.state();
 const stopsOf = (state, id) => Number((state.stops ?? {})[id] ?? 0);
 const instanceOf = (state, id) => (state.instances ?? []).find((i) => (i.InstanceId ?? i.instance_id) === id);
 const stateOf = (inst) => inst && (inst.state ?? inst.State ?? inst.Status);
@@ -397,23 +284,29 @@ async function runChecks() {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  const s = setup();
-  caPem = readFileSync(s.ca, 'utf8');
   try {
-    port = await startEmulator(s);
+    await emulator.start({
+      ...toolPaths(),
+      config: {
+        credentials: [{ access_key_id: AK_ID, access_key_secret: AK_SECRET }],
+        instances: INSTANCES.map((id) => ({ InstanceId: id, RegionId: REGION, state: 'Running' })),
+        stop_delay_ms: 200,
+      },
+    });
   } catch (e) {
     fatal(`could not start swas-emulator: ${e.message}`);
   }
-  console.log(`swas-emulator on localhost:${port} (pid ${emulator.pid})`);
+  port = emulator.port;
+  caPem = emulator.caPem;
+  console.log(`swas-emulator on localhost:${port} (pid ${emulator.child.pid})`);
   try {
     await runChecks();
   } finally {
-    await stopEmulator();
+    await emulator.stop();
   }
   if (results.failed > 0) dumpEmulatorOutput();
   console.log(`sdk_client: ${results.passed} passed, ${results.failed} failed`);
   clearTimeout(watchdog);
-  cleanup();
   process.exit(results.failed === 0 ? 0 : 1);
 }
 

@@ -41,6 +41,9 @@ EmulatorReply EmulatorCore::handle_admin(const HttpRequest& request, const std::
 EmulatorReply EmulatorCore::admin_state(std::int64_t now_ms) {
   cJSON* root = cJSON_CreateObject();
   cJSON_AddNumberToObject(root, "requests", static_cast<double>(api_requests_));
+  cJSON* actions = cJSON_AddObjectToObject(root, "actions");
+  for (const auto& [name, count] : actions_)
+    cJSON_AddNumberToObject(actions, name.c_str(), static_cast<double>(count));
   cJSON* stops = cJSON_AddObjectToObject(root, "stops");
   cJSON* instances = cJSON_AddArrayToObject(root, "instances");
   for (auto& [id, instance] : instances_) {
@@ -49,6 +52,9 @@ EmulatorReply EmulatorCore::admin_state(std::int64_t now_ms) {
     cJSON_AddStringToObject(item, "InstanceId", id.c_str());
     cJSON_AddStringToObject(item, "RegionId", instance.region_id.c_str());
     cJSON_AddStringToObject(item, "state", current_state(instance, now_ms).c_str());
+    cJSON_AddNumberToObject(item, "stopping_ms",
+                            static_cast<double>(instance.stopping_ms.value_or(stop_delay_ms_)));
+    cJSON_AddStringToObject(item, "stop_outcome", stop_outcome_name(instance.stop_outcome));
     cJSON_AddItemToArray(instances, item);
   }
   cJSON_AddItemToObject(root, "faults", faults_json(faults_));
@@ -57,6 +63,7 @@ EmulatorReply EmulatorCore::admin_state(std::int64_t now_ms) {
     cJSON* item = cJSON_CreateObject();
     cJSON_AddStringToObject(item, "action", entry.action.c_str());
     cJSON_AddStringToObject(item, "InstanceId", entry.instance_id.c_str());
+    cJSON_AddStringToObject(item, "InstanceIds", entry.instance_ids.c_str());
     cJSON_AddStringToObject(item, "RegionId", entry.region_id.c_str());
     cJSON_AddStringToObject(item, "ClientToken", entry.client_token.c_str());
     cJSON_AddStringToObject(item, "nonce", entry.nonce.c_str());

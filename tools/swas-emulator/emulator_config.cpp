@@ -63,13 +63,24 @@ MaybeError read_credential(const cJSON* item, const std::string& where, Credenti
 
 MaybeError read_instance(const cJSON* item, const std::string& where, InstanceSpec& out) {
   if (!cJSON_IsObject(item)) return where + ": must be an object";
-  if (auto e = only_keys(item, where, {"InstanceId", "RegionId", "state"})) return e;
+  if (auto e = only_keys(item, where,
+                         {"InstanceId", "RegionId", "state", "stopping_ms", "stop_outcome"}))
+    return e;
   if (auto e = read_string(item, "InstanceId", where, true, out.instance_id)) return e;
   if (auto e = read_string(item, "RegionId", where, true, out.region_id)) return e;
   if (auto e = read_string(item, "state", where, false, out.state)) return e;
   if (!is_instance_state(out.state))
     return where + ".state: must be one of Pending, Starting, Running, Stopping, Stopped, "
                    "Resetting, Upgrading, Disabled";
+  if (cJSON_GetObjectItemCaseSensitive(item, "stopping_ms") != nullptr) {
+    std::int64_t stopping_ms = 0;
+    if (auto e = read_count(item, "stopping_ms", where, stopping_ms)) return e;
+    out.stopping_ms = stopping_ms;
+  }
+  std::string outcome = stop_outcome_name(out.stop_outcome);
+  if (auto e = read_string(item, "stop_outcome", where, false, outcome)) return e;
+  if (!parse_stop_outcome(outcome, out.stop_outcome))
+    return where + ".stop_outcome: must be one of Stopped, StuckStopping, BackToRunning";
   return std::nullopt;
 }
 
@@ -125,6 +136,24 @@ bool is_instance_state(std::string_view state) {
   for (std::string_view s : {"Pending", "Starting", "Running", "Stopping", "Stopped", "Resetting",
                              "Upgrading", "Disabled"})
     if (s == state) return true;
+  return false;
+}
+
+const char* stop_outcome_name(StopOutcome outcome) {
+  switch (outcome) {
+    case StopOutcome::StuckStopping: return "StuckStopping";
+    case StopOutcome::BackToRunning: return "BackToRunning";
+    case StopOutcome::Stopped: break;
+  }
+  return "Stopped";
+}
+
+bool parse_stop_outcome(std::string_view name, StopOutcome& out) {
+  for (StopOutcome o : {StopOutcome::Stopped, StopOutcome::StuckStopping, StopOutcome::BackToRunning})
+    if (name == stop_outcome_name(o)) {
+      out = o;
+      return true;
+    }
   return false;
 }
 

@@ -1,6 +1,7 @@
 // The emulator's configuration (credentials, instances, faults) and its JSON loading.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,10 +16,16 @@ struct Credential {
   std::string security_token;  // empty: a long-term key, which must not come with a token
 };
 
+// How a Stopping instance ends once its stopping time has passed: the real outcome, or a fault
+// for testing a client's time-outs (stuck for ever, or back to Running as if the stop failed).
+enum class StopOutcome { Stopped, StuckStopping, BackToRunning };
+
 struct InstanceSpec {
   std::string instance_id;
   std::string region_id;
   std::string state = "Running";  // one of the SWAS instance states (is_instance_state)
+  std::optional<std::int64_t> stopping_ms;  // how long Stopping lasts; absent: stop_delay_ms
+  StopOutcome stop_outcome = StopOutcome::Stopped;
 };
 
 // Simulated service failures, applied to API requests before anything else.
@@ -33,7 +40,7 @@ struct Faults {
 struct EmulatorConfig {
   std::vector<Credential> credentials;
   std::vector<InstanceSpec> instances;
-  std::int64_t stop_delay_ms = 2000;  // Stopping lasts this long, then Stopped
+  std::int64_t stop_delay_ms = 2000;  // Stopping lasts this long unless an instance says otherwise
   Faults faults;
 };
 
@@ -47,5 +54,8 @@ Expected<Faults, ConfigError> parse_faults(std::string_view json_text);
 Expected<std::vector<InstanceSpec>, ConfigError> parse_instances(std::string_view json_text);
 
 bool is_instance_state(std::string_view state);
+// "Stopped", "StuckStopping", "BackToRunning" (the config and admin spelling).
+const char* stop_outcome_name(StopOutcome outcome);
+bool parse_stop_outcome(std::string_view name, StopOutcome& out);
 
 }  // namespace swas::emulator

@@ -1,5 +1,9 @@
-// The StopInstance API path: faults, then the gateway's checks in its order, then the product.
+// The API path: faults, then the gateway's checks in its order, then the product.
 #include "emulator_core.hpp"
+
+#include <cjson/cJSON.h>
+
+#include <memory>
 
 #include "emulator_limits.hpp"
 #include "emulator_time.hpp"
@@ -7,7 +11,8 @@
 namespace swas::emulator {
 namespace {
 
-constexpr const char* kAction = "StopInstance";
+constexpr const char* kStopInstance = "StopInstance";
+constexpr const char* kListInstanceStatus = "ListInstanceStatus";
 constexpr const char* kVersion = "2020-06-01";
 
 std::string header_or_empty(const HttpRequest& request, std::string_view name) {
@@ -36,9 +41,45 @@ ApiError fault_error(const Faults& faults) {
   return {500, "InternalError", "An error occurred while processing your request."};
 }
 
+ApiError invalid_parameter(std::string_view name, std::string_view detail = "") {
+  std::string message = "The specified parameter \"" + std::string(name) + "\" is not valid.";
+  if (!detail.empty()) message += " " + std::string(detail);
+  return {400, "InvalidParameter", message};
+}
+
 bool is_ascii(std::string_view s) {
   for (char c : s)
     if (static_cast<unsigned char>(c) > 0x7F) return false;
+  return true;
+}
+
+// A decimal integer in [1, max] written with digits only ("07" is fine, "+7", "7.0" are not).
+bool parse_positive(std::string_view text, std::int64_t max, std::int64_t& out) {
+  if (text.empty() || text.size() > 12) return false;
+  std::int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  if (value < 1 || value > max) return false;
+  out = value;
+  return true;
+}
+
+// InstanceIds: a JSON array of strings (nothing after it but whitespace, no NUL), at most
+// kMaxListInstanceIds of them.
+bool parse_instance_ids(const std::string& text, std::vector<std::string>& out) {
+  if (text.find('\0') != std::string::npos) return false;  // cJSON would stop reading there
+  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(
+      cJSON_ParseWithOpts(text.c_str(), nullptr, 1), &cJSON_Delete);
+  if (!root || !cJSON_IsArray(root.get()) ||
+      cJSON_GetArraySize(root.get()) > static_cast<int>(kMaxListInstanceIds))
+    return false;
+  const cJSON* item = nullptr;
+  cJSON_ArrayForEach(item, root.get()) {
+    if (!cJSON_IsString(item)) return false;
+    out.emplace_back(item->valuestring);
+  }
   return true;
 }
 
@@ -73,13 +114,16 @@ EmulatorReply EmulatorCore::handle(const HttpRequest& request, std::int64_t now_
 EmulatorReply EmulatorCore::handle_api(const HttpRequest& request, std::int64_t now_ms) {
   ++api_requests_;
   ApiCall call = read_call(request);
+  count_action(call.action);
   if (auto faulted = apply_faults(call, now_ms)) return *faulted;
   EmulatorReply reply;
   if (auto error = check_gateway(call, now_ms)) {
     reply = error_reply(call, *error, now_ms);
     record(call, reply.response.status, reply.code);
-  } else {
+  } else if (call.action == kStopInstance) {
     reply = stop_instance(call, now_ms);  // records for itself
+  } else {
+    reply = list_instance_status(call, now_ms);  // records for itself
   }
   reply.delay_ms = faults_.delay_ms;
   return reply;
@@ -97,7 +141,16 @@ EmulatorCore::ApiCall EmulatorCore::read_call(const HttpRequest& request) const 
   call.instance_id = query_or_empty(call.query, "InstanceId");
   call.region_id = query_or_empty(call.query, "RegionId");
   call.client_token = query_or_empty(call.query, "ClientToken");
+  call.instance_ids_text = query_or_empty(call.query, "InstanceIds");
   return call;
+}
+
+void EmulatorCore::count_action(const std::string& action) {
+  const std::string name = action.empty() ? "(none)" : action;
+  auto it = actions_.find(name);
+  if (it == actions_.end())
+    it = actions_.try_emplace(actions_.size() < kMaxActionNames ? name : "(other)", 0).first;
+  ++it->second;
 }
 
 std::optional<EmulatorReply> EmulatorCore::apply_faults(const ApiCall& call, std::int64_t now_ms) {
@@ -202,7 +255,7 @@ EmulatorCore::MaybeError EmulatorCore::check_nonce(const ApiCall& call, std::int
 }
 
 EmulatorCore::MaybeError EmulatorCore::check_api(const ApiCall& call) const {
-  if (call.action != kAction)
+  if (call.action != kStopInstance && call.action != kListInstanceStatus)
     return ApiError{404, "InvalidAction.NotFound",
                     "Specified api is not found, please check your url and method."};
   if (call.version != kVersion)
@@ -210,11 +263,29 @@ EmulatorCore::MaybeError EmulatorCore::check_api(const ApiCall& call) const {
   return std::nullopt;
 }
 
-EmulatorCore::MaybeError EmulatorCore::check_parameters(const ApiCall& call) const {
+EmulatorCore::MaybeError EmulatorCore::check_parameters(ApiCall& call) const {
+  if (call.action == kListInstanceStatus) return check_list_parameters(call);
   if (call.instance_id.empty()) return missing_parameter("InstanceId");
   if (call.region_id.empty()) return missing_parameter("RegionId");
   if (call.client_token.size() > kMaxClientTokenChars || !is_ascii(call.client_token))
-    return ApiError{400, "InvalidParameter", "The specified parameter \"ClientToken\" is not valid."};
+    return invalid_parameter("ClientToken");
+  return std::nullopt;
+}
+
+// Empty values count as absent, as for every optional parameter here.
+EmulatorCore::MaybeError EmulatorCore::check_list_parameters(ApiCall& call) const {
+  if (call.region_id.empty()) return missing_parameter("RegionId");
+  if (!call.instance_ids_text.empty() && !parse_instance_ids(call.instance_ids_text, call.instance_ids))
+    return invalid_parameter("InstanceIds",
+                             "It must be a JSON array of at most 100 instance ids (strings).");
+  call.page_number = 1;
+  const std::string page_number = query_or_empty(call.query, "PageNumber");
+  if (!page_number.empty() && !parse_positive(page_number, kMaxPageNumber, call.page_number))
+    return invalid_parameter("PageNumber", "It must be a whole number from 1.");
+  call.page_size = kDefaultPageSize;
+  const std::string page_size = query_or_empty(call.query, "PageSize");
+  if (!page_size.empty() && !parse_positive(page_size, kMaxPageSize, call.page_size))
+    return invalid_parameter("PageSize", "It must be a whole number from 1 to 100.");
   return std::nullopt;
 }
 
@@ -229,8 +300,8 @@ EmulatorReply EmulatorCore::error_reply(const ApiCall& call, const ApiError& err
 }
 
 void EmulatorCore::record(const ApiCall& call, int status, const std::string& code) {
-  log_.push_back({call.action, call.instance_id, call.region_id, call.client_token, call.nonce,
-                  status, code});
+  log_.push_back({call.action, call.instance_id, call.instance_ids_text, call.region_id,
+                  call.client_token, call.nonce, status, code});
   while (log_.size() > kMaxLogEntries) log_.pop_front();
 }
 

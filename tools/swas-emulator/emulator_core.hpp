@@ -25,7 +25,7 @@ struct EmulatorReply {
   std::string code;              // the error Code, for logs; empty on success
 };
 
-// Routes `POST /` (the StopInstance API, checked like the real gateway) and the unsigned
+// Routes `POST /` (StopInstance and ListInstanceStatus, checked like the real gateway) and the unsigned
 // `/__emulator/*` admin endpoints. Time is injected: `now_ms` is the emulator clock in Unix
 // milliseconds. Thread-safe: one lock serialises handling (each call takes microseconds).
 class EmulatorCore {
@@ -41,9 +41,11 @@ class EmulatorCore {
     std::string state;
     std::int64_t stopping_since_ms = -1;  // -1: not yet observed in Stopping
     std::uint64_t stops = 0;
+    std::optional<std::int64_t> stopping_ms;  // absent: the config's stop_delay_ms
+    StopOutcome stop_outcome = StopOutcome::Stopped;
   };
   struct LogEntry {
-    std::string action, instance_id, region_id, client_token, nonce;
+    std::string action, instance_id, instance_ids, region_id, client_token, nonce;
     int status = 0;
     std::string code;
   };
@@ -55,6 +57,10 @@ class EmulatorCore {
     bool query_ok = true;
     std::string action, version, date, nonce;
     std::string instance_id, region_id, client_token;
+    // ListInstanceStatus: InstanceIds as sent, and the parameters once check_parameters read them.
+    std::string instance_ids_text;
+    std::vector<std::string> instance_ids;  // empty: every instance of the region
+    std::int64_t page_number = 0, page_size = 0;
     AuthorizationV3 auth;
     const Credential* credential = nullptr;
   };
@@ -71,8 +77,11 @@ class EmulatorCore {
   MaybeError check_security_token(const ApiCall& call) const;
   MaybeError check_nonce(const ApiCall& call, std::int64_t now_ms);
   MaybeError check_api(const ApiCall& call) const;
-  MaybeError check_parameters(const ApiCall& call) const;
+  MaybeError check_parameters(ApiCall& call) const;
+  MaybeError check_list_parameters(ApiCall& call) const;
+  void count_action(const std::string& action);
   EmulatorReply stop_instance(const ApiCall& call, std::int64_t now_ms);
+  EmulatorReply list_instance_status(const ApiCall& call, std::int64_t now_ms);
   MaybeError apply_stop(const ApiCall& call, std::int64_t now_ms);
   EmulatorReply error_reply(const ApiCall& call, const ApiError& error, std::int64_t now_ms);
   void record(const ApiCall& call, int status, const std::string& code);
@@ -84,7 +93,8 @@ class EmulatorCore {
   EmulatorReply admin_instances(const HttpRequest& request, std::int64_t now_ms);
   EmulatorReply admin_reply(int status, std::string body, std::int64_t now_ms);
   void upsert_instance(const InstanceSpec& spec);
-  // Stopping becomes Stopped once stop_delay_ms has passed; computed when looked at.
+  // Stopping ends (Stopped, or Running for BackToRunning, never for StuckStopping) once the
+  // instance's stopping time has passed; computed when looked at.
   const std::string& current_state(InstanceState& instance, std::int64_t now_ms);
 
   std::mutex mutex_;
@@ -96,6 +106,7 @@ class EmulatorCore {
   ClientTokenCache client_tokens_;
   std::deque<LogEntry> log_;
   std::uint64_t api_requests_ = 0;
+  std::map<std::string, std::uint64_t> actions_;  // API requests by x-acs-action (bounded)
   RequestIdGenerator request_ids_;
 };
 

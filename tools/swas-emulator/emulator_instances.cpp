@@ -1,6 +1,11 @@
-// The product behind the gateway: ClientToken idempotency and the instance state machine.
-#include "emulator_core.hpp"
+// The product behind the gateway: StopInstance with ClientToken idempotency, ListInstanceStatus,
+// and the instance state machine.
+#include <cjson/cJSON.h>
 
+#include <algorithm>
+#include <set>
+
+#include "emulator_core.hpp"
 #include "emulator_limits.hpp"
 
 namespace swas::emulator {
@@ -53,12 +58,51 @@ EmulatorCore::MaybeError EmulatorCore::apply_stop(const ApiCall& call, std::int6
   return std::nullopt;
 }
 
+// Page `page_number` of the region's instances (or of those named in InstanceIds), ordered by
+// InstanceId; unknown ids and instances of other regions are simply absent.
+EmulatorReply EmulatorCore::list_instance_status(const ApiCall& call, std::int64_t now_ms) {
+  std::vector<std::pair<const std::string*, InstanceState*>> matching;
+  const auto add_if_in_region = [&](decltype(instances_)::iterator it) {
+    if (it != instances_.end() && it->second.region_id == call.region_id)
+      matching.emplace_back(&it->first, &it->second);
+  };
+  if (call.instance_ids.empty()) {
+    for (auto it = instances_.begin(); it != instances_.end(); ++it) add_if_in_region(it);
+  } else {
+    const std::set<std::string> wanted(call.instance_ids.begin(), call.instance_ids.end());
+    for (const std::string& id : wanted) add_if_in_region(instances_.find(id));
+  }
+  const auto total = static_cast<std::int64_t>(matching.size());
+  const std::int64_t first = std::min(total, (call.page_number - 1) * call.page_size);
+  const std::int64_t last = std::min(total, first + call.page_size);
+
+  const std::string request_id = request_ids_.next();
+  cJSON* root = cJSON_CreateObject();
+  cJSON* statuses = cJSON_AddArrayToObject(root, "InstanceStatuses");
+  for (std::int64_t i = first; i < last; ++i) {
+    cJSON* item = cJSON_CreateObject();
+    const auto& [id, instance] = matching[static_cast<std::size_t>(i)];
+    cJSON_AddStringToObject(item, "Status", current_state(*instance, now_ms).c_str());
+    cJSON_AddStringToObject(item, "InstanceId", id->c_str());
+    cJSON_AddItemToArray(statuses, item);
+  }
+  cJSON_AddStringToObject(root, "RequestId", request_id.c_str());
+  cJSON_AddNumberToObject(root, "PageSize", static_cast<double>(call.page_size));
+  cJSON_AddNumberToObject(root, "PageNumber", static_cast<double>(call.page_number));
+  cJSON_AddNumberToObject(root, "TotalCount", static_cast<double>(total));
+  EmulatorReply reply;
+  reply.response = json_response(200, print_and_delete(root), request_id, now_ms);
+  record(call, 200, "");
+  return reply;
+}
+
 const std::string& EmulatorCore::current_state(InstanceState& instance, std::int64_t now_ms) {
-  if (instance.state != "Stopping") return instance.state;
-  // An instance configured as Stopping starts its delay when first looked at.
+  if (instance.state != "Stopping" || instance.stop_outcome == StopOutcome::StuckStopping)
+    return instance.state;
+  // An instance configured as Stopping starts its stopping time when first looked at.
   if (instance.stopping_since_ms < 0) instance.stopping_since_ms = now_ms;
-  if (now_ms - instance.stopping_since_ms >= stop_delay_ms_) {
-    instance.state = "Stopped";
+  if (now_ms - instance.stopping_since_ms >= instance.stopping_ms.value_or(stop_delay_ms_)) {
+    instance.state = instance.stop_outcome == StopOutcome::BackToRunning ? "Running" : "Stopped";
     instance.stopping_since_ms = -1;
   }
   return instance.state;
@@ -69,6 +113,8 @@ void EmulatorCore::upsert_instance(const InstanceSpec& spec) {
   instance.region_id = spec.region_id;
   instance.state = spec.state;
   instance.stopping_since_ms = -1;
+  instance.stopping_ms = spec.stopping_ms;
+  instance.stop_outcome = spec.stop_outcome;
 }
 
 }  // namespace swas::emulator

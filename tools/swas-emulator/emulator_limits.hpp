@@ -17,6 +17,17 @@ inline constexpr std::size_t kMaxRememberedNonces = 100000;
 inline constexpr std::size_t kMaxRememberedClientTokens = 10000;
 // ClientToken: at most 64 ASCII characters (seed); longer: 400 InvalidParameter.
 inline constexpr std::size_t kMaxClientTokenChars = 64;
+// ListInstanceStatus: InstanceIds holds at most this many ids (documented); more: 400
+// InvalidParameter. PageSize is 1..kMaxPageSize (documented maximum 100), default
+// kDefaultPageSize; outside: 400 InvalidParameter.
+inline constexpr std::size_t kMaxListInstanceIds = 100;
+inline constexpr std::int64_t kMaxPageSize = 100;
+inline constexpr std::int64_t kDefaultPageSize = 10;
+// PageNumber is 1..kMaxPageNumber; outside: 400 InvalidParameter.
+inline constexpr std::int64_t kMaxPageNumber = 1000000000;
+// Distinct x-acs-action names counted in the admin state's "actions"; requests naming a further
+// one are counted under "(other)", so a client cannot grow the map without bound.
+inline constexpr std::size_t kMaxActionNames = 32;
 // Entries kept in the admin request log; older ones are dropped.
 inline constexpr std::size_t kMaxLogEntries = 1000;
 
