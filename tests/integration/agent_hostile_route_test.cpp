@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <fstream>
 #include <functional>
-#include <tuple>
 #include <thread>
 
 #include "harness.hpp"
@@ -83,7 +82,10 @@ struct Rig {
 // the cloud but their results never came back.
 TEST(HostileRoutes, AWildcardResponseTopicNeverTakesTheAgentOffTheBroker) {
   Rig rig;
-  auto [broker, emulator, agent, probe] = std::tie(rig.broker, rig.emulator, rig.agent, rig.probe);
+  Mosquitto& broker = rig.broker;
+  Emulator& emulator = rig.emulator;
+  Agent& agent = rig.agent;
+  MqttProbe& probe = rig.probe;
   probe.subscribe("swas/gw-it/replies/p1");
 
   for (const std::string topic : {"swas/gw-it/replies/#", "swas/+/replies", "#"}) {
@@ -122,7 +124,8 @@ TEST(HostileRoutes, ResultsTheBrokerRefusesNeverFillTheJournal) {
   MosquittoOptions mo;
   mo.acl_text = "topic readwrite swas/#\n";  // anonymous clients: only swas/...; denied/... is refused
   Rig rig(mo, [](AgentOptions& o) { o.extra_config = R"(,"journal":{"max_records":10})"; });
-  auto [agent, probe] = std::tie(rig.agent, rig.probe);
+  Agent& agent = rig.agent;
+  MqttProbe& probe = rig.probe;
 
   constexpr int kRefused = 14;  // more than journal.max_records
   for (int i = 0; i < kRefused; ++i)
@@ -153,7 +156,8 @@ TEST(HostileRoutes, ResultsTheBrokerRefusesNeverFillTheJournal) {
 // and never enters the agent's memory (it once raised the peak from 31 to 77 MB).
 TEST(HostileRoutes, HugePacketsNeverReachTheAgentsMemory) {
   Rig rig;
-  auto [agent, probe] = std::tie(rig.agent, rig.probe);
+  Agent& agent = rig.agent;
+  MqttProbe& probe = rig.probe;
   // Warm up: one good command, so the baseline includes a served command.
   probe.publish(Agent::command_topic(), stop_command("warm", "i-1"));
   ASSERT_TRUE(probe.wait_result("warm", 10s));
@@ -184,7 +188,8 @@ TEST(HostileRoutes, WithTheBrokersMaxPacketSizeOversizedFloodsNeverStallTheAgent
   MosquittoOptions mo;
   mo.extra_conf = "max_packet_size 16384\n";
   Rig rig(mo);
-  auto [broker, probe] = std::tie(rig.broker, rig.probe);
+  Mosquitto& broker = rig.broker;
+  MqttProbe& probe = rig.probe;
   const std::string big = rig.dir.file("big.json");
   write_file(big, stop_command("huge", "i-1", "cn-hangzhou", R"(,"pad":")" + std::string(64 * 1024, 'p') + "\""));
   int refused_by_broker = 0;
@@ -207,7 +212,8 @@ TEST(HostileRoutes, WithTheBrokersMaxPacketSizeOversizedFloodsNeverStallTheAgent
 // largest Response Topic and Correlation Data accepted, and with the largest fields.
 TEST(HostileRoutes, TheJournalsWorstCaseOnDiskIsBounded) {
   Rig rig;
-  auto [agent, probe] = std::tie(rig.agent, rig.probe);
+  Agent& agent = rig.agent;
+  MqttProbe& probe = rig.probe;
   const std::string topic = "r/" + std::string(254, 't');
   probe.subscribe(topic);
   // Over the bounds: refused on the command topic, not stored.
