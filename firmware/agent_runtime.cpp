@@ -85,7 +85,8 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
     log.write(LogLevel::Error, !tls ? "cloud.ca_file " + tls.error() : !entropy ? entropy.error() : journal.error());
     return 2;
   }
-  const std::string started_at = format_iso8601_utc(clock.now_unix_ms() / 1000);
+  const std::int64_t started_ms = clock.now_unix_ms();
+  const std::string started_at = format_iso8601_utc(started_ms / 1000);
   StatusSnapshot offline{cfg.gateway_id, options.version, started_at, false, 0, 0, 0, 0, 0, ""};
   PahoMessageBus bus(MessageBusOptions{cfg.mqtt, setup.mqtt_password, 1000, cfg.mqtt.status_topic, encode_status(offline)},
                      clock, log);
@@ -151,7 +152,9 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
       }
       if (!republished_at_start || now - last_upkeep >= limits::kRepublishIntervalMs) {
         (*journal)->maintain();
-        processor.republish_unacknowledged(republished_at_start ? now - limits::kRepublishIntervalMs : now);
+        // At start-up: the results a previous run left unacknowledged (not this run's, whose
+        // PUBACKs may still be on their way); then every interval, those older than it.
+        processor.republish_unacknowledged(republished_at_start ? now - limits::kRepublishIntervalMs : started_ms);
         republished_at_start = true;
         last_upkeep = now;
       } else if (reconnected.exchange(false)) {
