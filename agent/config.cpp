@@ -345,8 +345,9 @@ Expected<Config, ConfigError> parse_config(std::string_view json, const std::opt
   for (auto& filter : cfg.policy.allowed_response_topics) {
     // The gateway id is A-Z a-z 0-9 _ . - only, so the filter stays well-formed.
     const std::string placeholder = "{gateway_id}";
-    for (auto at = filter.find(placeholder); at != std::string::npos; at = filter.find(placeholder, at))
-      filter.replace(at, placeholder.size(), cfg.gateway_id), at += cfg.gateway_id.size();
+    for (auto at = filter.find(placeholder); at != std::string::npos;
+         at = filter.find(placeholder, at + cfg.gateway_id.size()))
+      filter.replace(at, placeholder.size(), cfg.gateway_id);
     if (!is_valid_topic_filter(filter))
       return fail("policy.allowed_response_topics", "\"" + filter + "\" is not a valid MQTT topic filter");
   }
