@@ -28,6 +28,29 @@ export function toolPaths() {
   };
 }
 
+// The lifetime of a test script that owns `emulator`: an interrupted or overdue run fails, with
+// the emulator's output. Returns fatal(msg), dumpEmulatorOutput() and finish() (stops the watchdog).
+export function supervise(emulator, name, watchdogMs) {
+  const dumpEmulatorOutput = () => {
+    const tail = emulator.tail();
+    if (tail) console.error(tail);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => { console.error(`FAIL: interrupted by ${sig}`); process.exit(1); });
+  }
+  const watchdog = setTimeout(() => {
+    console.error(`FAIL: watchdog: ${name} did not finish within ${watchdogMs / 1000} s`);
+    dumpEmulatorOutput();
+    process.exit(1);
+  }, watchdogMs);
+  const fatal = (msg) => {
+    console.error(`FAIL: ${msg}`);
+    dumpEmulatorOutput();
+    process.exit(1);
+  };
+  return { fatal, dumpEmulatorOutput, finish: () => clearTimeout(watchdog) };
+}
+
 export class EmulatorProcess {
   constructor() {
     this.child = null;

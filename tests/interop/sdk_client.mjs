@@ -9,7 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import process from 'node:process';
 
-import { EmulatorProcess, toolPaths } from './emulator_runner.mjs';
+import { EmulatorProcess, toolPaths, supervise } from './emulator_runner.mjs';
 import { loadSdk } from './sdk_loader.mjs';
 
 const sdk = loadSdk(['@alicloud/openapi-client', '@alicloud/openapi-util', '@alicloud/tea-util',
@@ -34,25 +34,7 @@ const PARALLEL = 16;
 
 const emulator = new EmulatorProcess();
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { console.error(`FAIL: interrupted by ${sig}`); process.exit(1); });
-}
-const watchdog = setTimeout(() => {
-  console.error(`FAIL: watchdog: sdk_client did not finish within ${WATCHDOG_MS / 1000} s`);
-  dumpEmulatorOutput();
-  process.exit(1);
-}, WATCHDOG_MS);
-
-function dumpEmulatorOutput() {
-  const tail = emulator.tail();
-  if (tail) console.error(tail);
-}
-
-function fatal(msg) {
-  console.error(`FAIL: ${msg}`);
-  dumpEmulatorOutput();
-  process.exit(1);
-}
+const { fatal, dumpEmulatorOutput, finish } = supervise(emulator, 'sdk_client', WATCHDOG_MS);
 
 // ---------------------------------------------------------------------------------------------
 // Clients
@@ -306,7 +288,7 @@ async function main() {
   }
   if (results.failed > 0) dumpEmulatorOutput();
   console.log(`sdk_client: ${results.passed} passed, ${results.failed} failed`);
-  clearTimeout(watchdog);
+  finish();
   process.exit(results.failed === 0 ? 0 : 1);
 }
 

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { EmulatorProcess, toolPaths } from './emulator_runner.mjs';
+import { EmulatorProcess, toolPaths, supervise } from './emulator_runner.mjs';
 import { loadSdk } from './sdk_loader.mjs';
 
 const SWAS_PACKAGE = '@alicloud/swas-open20200601';
@@ -48,25 +48,7 @@ const INSTANCES = [
 
 const emulator = new EmulatorProcess();
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { console.error(`FAIL: interrupted by ${sig}`); process.exit(1); });
-}
-const watchdog = setTimeout(() => {
-  console.error(`FAIL: watchdog: swas_sdk did not finish within ${WATCHDOG_MS / 1000} s`);
-  dumpEmulatorOutput();
-  process.exit(1);
-}, WATCHDOG_MS);
-
-function dumpEmulatorOutput() {
-  const tail = emulator.tail();
-  if (tail) console.error(tail);
-}
-
-function fatal(msg) {
-  console.error(`FAIL: ${msg}`);
-  dumpEmulatorOutput();
-  process.exit(1);
-}
+const { fatal, dumpEmulatorOutput, finish } = supervise(emulator, 'swas_sdk', WATCHDOG_MS);
 
 // ---------------------------------------------------------------------------------------------
 // The SDK, as an application would use it (endpoint and CA aside). Every call is counted so the
@@ -293,7 +275,7 @@ async function main() {
   }
   if (results.failed > 0) dumpEmulatorOutput();
   console.log(`swas_sdk: ${results.passed} passed, ${results.failed} failed`);
-  clearTimeout(watchdog);
+  finish();
   process.exit(results.failed === 0 ? 0 : 1);
 }
 
