@@ -29,7 +29,9 @@ export function toolPaths() {
 }
 
 // The lifetime of a test script that owns `emulator`: an interrupted or overdue run fails, with
-// the emulator's output. Returns fatal(msg), dumpEmulatorOutput() and finish() (stops the watchdog).
+// the emulator's output. Returns fatal(msg); check(name, fn), which runs one named check and counts
+// it; and conclude(), which prints "NAME: N passed, M failed" (with the emulator's output when a
+// check failed) and exits 0 only when none failed.
 export function supervise(emulator, name, watchdogMs) {
   const dumpEmulatorOutput = () => {
     const tail = emulator.tail();
@@ -48,7 +50,24 @@ export function supervise(emulator, name, watchdogMs) {
     dumpEmulatorOutput();
     process.exit(1);
   };
-  return { fatal, dumpEmulatorOutput, finish: () => clearTimeout(watchdog) };
+  const results = { passed: 0, failed: 0 };
+  const check = async (checkName, fn) => {
+    try {
+      await fn();
+      results.passed++;
+      console.log(`ok   ${checkName}`);
+    } catch (e) {
+      results.failed++;
+      console.log(`FAIL ${checkName}\n     ${(e && e.stack) || e}`);
+    }
+  };
+  const conclude = () => {
+    if (results.failed > 0) dumpEmulatorOutput();
+    console.log(`${name}: ${results.passed} passed, ${results.failed} failed`);
+    clearTimeout(watchdog);
+    process.exit(results.failed === 0 ? 0 : 1);
+  };
+  return { fatal, check, conclude };
 }
 
 export class EmulatorProcess {

@@ -34,7 +34,7 @@ const PARALLEL = 16;
 
 const emulator = new EmulatorProcess();
 
-const { fatal, dumpEmulatorOutput, finish } = supervise(emulator, 'sdk_client', WATCHDOG_MS);
+const { fatal, check, conclude } = supervise(emulator, 'sdk_client', WATCHDOG_MS);
 
 // ---------------------------------------------------------------------------------------------
 // Clients
@@ -132,17 +132,6 @@ function expectCloudError(r, code, status) {
 // ---------------------------------------------------------------------------------------------
 // Checks
 
-const results = { passed: 0, failed: 0 };
-async function check(name, fn) {
-  try {
-    await fn();
-    results.passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    results.failed++;
-    console.log(`FAIL ${name}\n     ${(e && e.stack) || e}`);
-  }
-}
 function assert(cond, msg) { if (!cond) throw new Error(msg); }
 
 async function runChecks() {
@@ -286,10 +275,7 @@ async function main() {
   } finally {
     await emulator.stop();
   }
-  if (results.failed > 0) dumpEmulatorOutput();
-  console.log(`sdk_client: ${results.passed} passed, ${results.failed} failed`);
-  finish();
-  process.exit(results.failed === 0 ? 0 : 1);
+  conclude();
 }
 
 main().catch((e) => fatal((e && e.stack) || String(e)));

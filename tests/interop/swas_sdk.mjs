@@ -48,7 +48,7 @@ const INSTANCES = [
 
 const emulator = new EmulatorProcess();
 
-const { fatal, dumpEmulatorOutput, finish } = supervise(emulator, 'swas_sdk', WATCHDOG_MS);
+const { fatal, check, conclude } = supervise(emulator, 'swas_sdk', WATCHDOG_MS);
 
 // ---------------------------------------------------------------------------------------------
 // The SDK, as an application would use it (endpoint and CA aside). Every call is counted so the
@@ -111,17 +111,6 @@ async function expectSdkError(promise, code, status) {
 // ---------------------------------------------------------------------------------------------
 // Checks
 
-const results = { passed: 0, failed: 0 };
-async function check(name, fn) {
-  try {
-    await fn();
-    results.passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    results.failed++;
-    console.log(`FAIL ${name}\n     ${(e && e.stack) || e}`);
-  }
-}
 function assert(cond, msg) { if (!cond) throw new Error(msg); }
 const stopsOf = (state, id) => Number((state.stops ?? {})[id] ?? 0);
 
@@ -273,10 +262,7 @@ async function main() {
   } finally {
     await emulator.stop();
   }
-  if (results.failed > 0) dumpEmulatorOutput();
-  console.log(`swas_sdk: ${results.passed} passed, ${results.failed} failed`);
-  finish();
-  process.exit(results.failed === 0 ? 0 : 1);
+  conclude();
 }
 
 main().catch((e) => fatal((e && e.stack) || String(e)));
