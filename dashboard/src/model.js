@@ -1,5 +1,5 @@
-// The dashboard's decisions, with no DOM and no MQTT: topics, commands, status and result
-// reading, hints. Runs in the browser and under node (tests/browser/model_test.mjs).
+// The dashboard's decisions, with no DOM and no MQTT: topics, commands, status, result and
+// lifecycle reading, hints. Runs in the browser and under node (tests/browser/model_test.mjs).
 
 export const GATEWAY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 export const REGION_ID = /^[a-z0-9-]{1,64}$/;
@@ -8,6 +8,12 @@ export const RESULT_TIMEOUT_MS = 30000;
 // MQTT 5 Message Expiry of a command: neither the broker nor the agent starts it after this, so
 // a command the page gave up on does not stop an instance hours later.
 export const COMMAND_EXPIRY_S = 30;
+// After a successful stop the agent follows the instance and publishes lifecycle messages
+// (docs/contract.md, "Following a stop"). With none this long after the result, the page stops
+// showing "following" and says quietly that the gateway does not report the lifecycle (an older
+// agent, or follow.enabled false); a message that comes later is still shown. 60 s covers the
+// agent's default follow.interval_ms (10 s) twice over, with room for a retried poll.
+export const LIFECYCLE_QUIET_MS = 60000;
 
 // What an operator can do about an error Code. "Forbidden.RAM" matches "Forbidden".
 export const HINTS = {
@@ -141,6 +147,167 @@ export function parseResult(text) {
     message: str(error.Message),
     hint: msg.ok === true ? null : hintFor(code),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle messages (docs/contract.md, "Following a stop to Stopped")
+
+// The outcomes the contract names; another one (from a newer agent) is shown as it is.
+export const LIFECYCLE_OUTCOMES = ['Stopped', 'TimedOut', 'UnexpectedStatus', 'NotFound', 'PollFailed', 'NotFollowed'];
+const MAX_ELAPSED_MS = 1e12;            // ~31 years: anything larger is not a duration
+const MAX_TEXT = 1024;                  // the agent bounds the cloud's strings at 1 KiB
+const TOKEN = /^[\x20-\x7e]{1,64}$/;    // a Status or outcome: printable ASCII, as the agent checks
+const isText = (v) => typeof v === 'string' && v.length <= MAX_TEXT;
+const clip = (v) => (typeof v === 'string' ? v.slice(0, MAX_TEXT) : '');
+
+// A lifecycle message read for display; null when `text` is not one, or is malformed: wrong
+// types, a missing field, an impossible elapsed time, a Status or outcome that is not a short
+// printable token. A malformed message is ignored as a whole, never half-believed.
+export function parseLifecycle(text) {
+  const msg = parseObject(text);
+  if (!msg || msg.type !== 'lifecycle') return null;
+  if (typeof msg.id !== 'string' || msg.id === '' || msg.id.length > 128) return null;
+  for (const key of ['InstanceId', 'RegionId', 'RequestId']) if (!isText(msg[key])) return null;
+  if (typeof msg.final !== 'boolean') return null;
+  const elapsed = msg.elapsedMs;
+  if (typeof elapsed !== 'number' || !Number.isFinite(elapsed) || elapsed < 0 || elapsed > MAX_ELAPSED_MS) return null;
+  if (msg.Status !== null && !(typeof msg.Status === 'string' && TOKEN.test(msg.Status))) return null;
+  if (msg.final && !(typeof msg.outcome === 'string' && TOKEN.test(msg.outcome))) return null;
+  if (msg.Message !== undefined && typeof msg.Message !== 'string') return null;
+  if (msg.error !== undefined && (!msg.error || typeof msg.error !== 'object' || Array.isArray(msg.error))) return null;
+  const e = msg.error ?? null;
+  return {
+    id: msg.id,
+    instanceId: msg.InstanceId,
+    regionId: msg.RegionId,
+    requestId: msg.RequestId,
+    status: msg.Status,
+    final: msg.final,
+    outcome: msg.final ? msg.outcome : null,
+    elapsedMs: Math.round(elapsed),
+    message: clip(msg.Message),
+    error: e && {
+      source: clip(e.source),
+      httpStatus: Number.isInteger(e.HttpStatus) ? e.HttpStatus : null,
+      code: clip(e.Code),
+      message: clip(e.Message),
+      requestId: clip(e.RequestId),
+    },
+  };
+}
+
+// Whether lifecycle message `lc` is about command `cmd` (as the page sent it, with its result
+// when one came): the same id, instance and region, and the RequestId of its successful stop.
+export function lifecycleMatches(cmd, lc) {
+  if (!cmd || !lc) return false;
+  if (lc.id !== cmd.id || lc.instanceId !== cmd.instanceId || lc.regionId !== cmd.regionId) return false;
+  if (!cmd.result) return true;  // the result may come later (republished after a reconnect)
+  return cmd.result.ok === true && cmd.result.requestId === lc.requestId;
+}
+
+// The lifecycle to keep when `next` arrives on top of `current`: a final message ends the
+// follow (a republished copy changes nothing; no later message undoes it); a progress message
+// older than the one shown (republished out of order) is dropped.
+export function mergeLifecycle(current, next) {
+  if (!next) return current ?? null;
+  if (!current) return next;
+  if (current.final) return current;
+  if (!next.final && next.elapsedMs < current.elapsedMs) return current;
+  return next;
+}
+
+// 0.4 s, 31.9 s, 2 min 5 s, 1 h 4 min; `tenths` false: whole seconds under a minute.
+export function formatDuration(ms, tenths = true) {
+  const v = Math.max(0, Number.isFinite(ms) ? ms : 0);
+  if (v < 59950) return tenths ? `${(v / 1000).toFixed(1)} s` : `${Math.floor(v / 1000)} s`;
+  const totalS = Math.round(v / 1000);
+  if (totalS < 3600) {
+    const s = totalS % 60;
+    return s ? `${Math.floor(totalS / 60)} min ${s} s` : `${totalS / 60} min`;
+  }
+  const totalMin = Math.round(totalS / 60);
+  const min = totalMin % 60;
+  const h = Math.floor(totalMin / 60);
+  if (h >= 48) return `${Math.round(h / 24)} days`;
+  return min ? `${h} h ${min} min` : `${h} h`;
+}
+
+const CONSOLE = 'Check the instance in the Alibaba Cloud console.';
+
+function pollFailedAdvice(error) {
+  const code = error?.code ?? '';
+  if (code === 'Forbidden' || code.startsWith('Forbidden.')) {
+    return "The gateway's RAM user may not read instance status: allow it swas-open:ListInstanceStatus in RAM " +
+      `to see the lifecycle. The stop itself was accepted. ${CONSOLE}`;
+  }
+  if (code === 'CloudUnreachable') {
+    return `The gateway lost its connection to the cloud while following. The stop itself was accepted. ${CONSOLE}`;
+  }
+  return `The stop itself was accepted, but whether the instance stopped is unknown. ${CONSOLE}`;
+}
+
+// What the page shows for a successful stop's lifecycle: `lc` is the kept lifecycle message (or
+// null), `quiet` whether LIFECYCLE_QUIET_MS passed without one. Returns
+// {state, tone, title, status, message, advice, live, stopAgain}: `state` is "following",
+// "quiet", "progress" or the final outcome; `tone` ok | bad | warn | progress | muted; `live`
+// true while the instance is on its way (the page adds the time elapsed); `message` is the
+// agent's own Message (and the failing poll's error), shown verbatim.
+export function describeLifecycle(lc, quiet = false) {
+  const base = { status: null, message: '', advice: '', live: false, stopAgain: false };
+  if (!lc) {
+    if (quiet) {
+      return { ...base, state: 'quiet', tone: 'muted', title: 'No lifecycle report from the gateway',
+        advice: `Within ${LIFECYCLE_QUIET_MS / 1000} s of the result the gateway reported nothing about the ` +
+          "instance's status: its agent may be older than this page, or not follow stops (follow.enabled). " +
+          `${CONSOLE} A report that comes later still shows here.` };
+    }
+    return { ...base, state: 'following', tone: 'progress', title: "Following the instance's status…", live: false };
+  }
+  const status = lc.status;
+  if (!lc.final) {
+    return { ...base, state: 'progress', tone: 'progress', status, title: status ? `${status}…` : 'Following…', live: true };
+  }
+  const took = formatDuration(lc.elapsedMs);
+  const message = lc.message;
+  const out = { ...base, state: lc.outcome, status, message };
+  switch (lc.outcome) {
+    case 'Stopped':
+      return { ...out, tone: 'ok', title: `Stopped in ${took}` };
+    case 'TimedOut':
+      return { ...out, tone: 'warn', title: `Still ${status ?? 'not Stopped'} after ${took}`,
+        advice: 'The gateway gave up following it (follow.deadline_s). ' +
+          `${CONSOLE} If it stays ${status ?? 'so'}, contact Alibaba Cloud support with the RequestId.` };
+    case 'UnexpectedStatus': {
+      const again = status === 'Running' || status === 'Starting';
+      let advice = `It will not become Stopped by itself. ${CONSOLE}`;
+      if (again) {
+        advice = 'The stop did not take, or someone started the instance again. Check its events in the console, ' +
+          'then stop it again if it should be stopped.';
+      } else if (status === 'Disabled') {
+        advice = 'The cloud has disabled the instance (for example after an overdue payment or a security lock); ' +
+          `it will not stop by itself. ${CONSOLE}`;
+      }
+      return { ...out, tone: 'bad', title: `Not stopped: the instance is ${status ?? 'in an unexpected state'}`,
+        advice, stopAgain: again };
+    }
+    case 'NotFound':
+      return { ...out, tone: 'bad', title: 'The instance is no longer listed',
+        advice: `ListInstanceStatus no longer lists it in ${lc.regionId}: it may have been released, or the ` +
+          `RegionId is not its region. ${CONSOLE}` };
+    case 'PollFailed': {
+      const e = lc.error;
+      const detail = e && e.code ? `${e.code}${e.message ? `: ${e.message}` : ''}` : '';
+      return { ...out, tone: 'warn', title: 'Status unknown: the gateway could not read it',
+        message: [message, detail && !message.includes(detail) ? detail : ''].filter(Boolean).join(' · '),
+        advice: pollFailedAdvice(e) };
+    }
+    case 'NotFollowed':
+      return { ...out, tone: 'muted', title: 'Not followed by the gateway',
+        advice: 'The gateway was following too many stops at once, or could not record this one. ' +
+          `The stop itself was accepted. ${CONSOLE}` };
+    default:
+      return { ...out, tone: 'warn', title: `Following ended: ${lc.outcome}`, advice: CONSOLE };
+  }
 }
 
 // The broker URL the page starts with: ?broker=URL, else ?ws=PORT on the page's host, else the

@@ -114,3 +114,169 @@ test('after an error: resend Busy (same id), stop again after passing causes, no
   assert.equal(model.nextStep(model.parseResult('{"type":"result","id":"c","ok":true,"RequestId":"R"}')), null);
   assert.ok(model.COMMAND_EXPIRY_S >= model.RESULT_TIMEOUT_MS / 1000);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle messages (docs/contract.md, "Following a stop to Stopped")
+
+const LC_PROGRESS = {
+  type: 'lifecycle', id: 'c-1', InstanceId: 'i-1', RegionId: 'cn-hangzhou', RequestId: 'R-1',
+  Status: 'Stopping', final: false, elapsedMs: 412,
+};
+const LC_STOPPED = { ...LC_PROGRESS, Status: 'Stopped', final: true, outcome: 'Stopped', elapsedMs: 31870 };
+const lc = (fields) => model.parseLifecycle(JSON.stringify({ ...LC_PROGRESS, ...fields }));
+
+test('lifecycle: the contract\'s progress and final messages are read', () => {
+  assert.deepEqual(model.parseLifecycle(JSON.stringify(LC_PROGRESS)), {
+    id: 'c-1', instanceId: 'i-1', regionId: 'cn-hangzhou', requestId: 'R-1', status: 'Stopping', final: false,
+    outcome: null, elapsedMs: 412, message: '', error: null,
+  });
+  const stopped = model.parseLifecycle(JSON.stringify(LC_STOPPED));
+  assert.equal(stopped.final, true);
+  assert.equal(stopped.outcome, 'Stopped');
+  assert.equal(stopped.elapsedMs, 31870);
+  const failed = model.parseLifecycle(JSON.stringify({
+    type: 'lifecycle', id: 'c-3', InstanceId: 'i-3', RegionId: 'cn-hangzhou', RequestId: '77AB', Status: null,
+    final: true, outcome: 'PollFailed', elapsedMs: 1290, Message: 'ListInstanceStatus failed: Forbidden.RAM',
+    error: { source: 'cloud', HttpStatus: 403, Code: 'Forbidden.RAM', Message: 'User not authorized.', RequestId: '5E1B' },
+  }));
+  assert.equal(failed.status, null);
+  assert.equal(failed.message, 'ListInstanceStatus failed: Forbidden.RAM');
+  assert.deepEqual(failed.error, { source: 'cloud', httpStatus: 403, code: 'Forbidden.RAM', message: 'User not authorized.', requestId: '5E1B' });
+  // Unknown members are ignored; an outcome on a progress message means nothing.
+  assert.equal(lc({ extra: { deep: [1] }, outcome: 'Stopped' }).outcome, null);
+  // An outcome or a Status from a newer agent or cloud is kept as it is.
+  assert.equal(lc({ final: true, outcome: 'Hibernated', Status: 'Hibernating' }).outcome, 'Hibernated');
+});
+
+test('lifecycle: hostile or malformed messages are ignored as a whole, without throwing', () => {
+  const bad = [
+    '', 'nope', '{', 'null', '[]', '42', '"lifecycle"', '{"type":"lifecycle"}',
+    JSON.stringify({ ...LC_PROGRESS, type: 'result' }),
+    JSON.stringify({ ...LC_PROGRESS, type: 'Lifecycle' }),
+  ];
+  for (const text of bad) assert.equal(model.parseLifecycle(text), null, text);
+  const wrong = [
+    { id: 7 }, { id: '' }, { id: null }, { id: 'x'.repeat(129) }, { id: ['c-1'] },
+    { InstanceId: 5 }, { InstanceId: undefined }, { RegionId: null }, { RequestId: {} }, { RequestId: 'x'.repeat(2000) },
+    { final: 'false' }, { final: 0 }, { final: undefined },
+    { elapsedMs: '412' }, { elapsedMs: -1 }, { elapsedMs: null }, { elapsedMs: undefined }, { elapsedMs: 1e300 },
+    { Status: 5 }, { Status: '' }, { Status: 'Stopping\n' }, { Status: 'S'.repeat(65) }, { Status: 'Stöpped' },
+    { Status: undefined }, { Status: { toString: 'Stopped' } },
+    { final: true, outcome: undefined }, { final: true, outcome: 3 }, { final: true, outcome: '' },
+    { final: true, outcome: '<img src=x onerror=alert(1)>'.repeat(3) },
+    { Message: 42 }, { Message: null }, { error: 'Forbidden' }, { error: null }, { error: [] },
+  ];
+  for (const fields of wrong) assert.equal(lc(fields), null, JSON.stringify(fields));
+  // NaN and Infinity are not JSON; a __proto__ key is only a key.
+  assert.equal(model.parseLifecycle(JSON.stringify(LC_PROGRESS).replace('412', 'NaN')), null);
+  const proto = model.parseLifecycle(JSON.stringify(LC_PROGRESS).replace('{', '{"__proto__":{"final":true},'));
+  assert.equal(proto.final, false);
+  assert.equal(({}).final, undefined);
+  // Long texts are clipped, error fields of the wrong type read as empty.
+  const long = lc({ final: true, outcome: 'TimedOut', Message: 'm'.repeat(100000), error: { Code: 5, HttpStatus: '403' } });
+  assert.equal(long.message.length, 1024);
+  assert.equal(long.error.code, '');
+  assert.equal(long.error.httpStatus, null);
+});
+
+test('lifecycle: only messages about the command the page sent, after its successful result', () => {
+  const cmd = { id: 'c-1', instanceId: 'i-1', regionId: 'cn-hangzhou', result: null };
+  const progress = lc({});
+  assert.ok(model.lifecycleMatches(cmd, progress));
+  assert.ok(!model.lifecycleMatches(cmd, lc({ id: 'c-2' })));
+  assert.ok(!model.lifecycleMatches(cmd, lc({ InstanceId: 'i-2' })));
+  assert.ok(!model.lifecycleMatches(cmd, lc({ RegionId: 'cn-beijing' })));
+  const ok = model.parseResult('{"type":"result","id":"c-1","ok":true,"RequestId":"R-1"}');
+  assert.ok(model.lifecycleMatches({ ...cmd, result: ok }, progress));
+  assert.ok(!model.lifecycleMatches({ ...cmd, result: ok }, lc({ RequestId: 'R-other' })));
+  const failed = model.parseResult('{"type":"result","id":"c-1","ok":false,"error":{"source":"cloud","Code":"X","RequestId":"R-1"}}');
+  assert.ok(!model.lifecycleMatches({ ...cmd, result: failed }, progress));
+  assert.ok(!model.lifecycleMatches(null, progress));
+  assert.ok(!model.lifecycleMatches(cmd, null));
+});
+
+test('lifecycle: a final message ends the follow; stale progress is dropped', () => {
+  const stopping = lc({ elapsedMs: 400 });
+  const pending = lc({ Status: 'Pending', elapsedMs: 800 });
+  const stopped = model.parseLifecycle(JSON.stringify(LC_STOPPED));
+  assert.equal(model.mergeLifecycle(null, stopping), stopping);
+  assert.equal(model.mergeLifecycle(stopping, null), stopping);
+  assert.equal(model.mergeLifecycle(undefined, null), null);
+  assert.equal(model.mergeLifecycle(stopping, pending), pending);
+  assert.equal(model.mergeLifecycle(pending, stopping), pending);      // republished out of order
+  assert.equal(model.mergeLifecycle(stopping, stopped), stopped);
+  assert.equal(model.mergeLifecycle(stopped, pending), stopped);       // nothing after the final
+  const timedOut = lc({ final: true, outcome: 'TimedOut' });
+  assert.equal(model.mergeLifecycle(stopped, timedOut), stopped);      // the first final stays
+});
+
+test('durations: tenths under a minute, then minutes, hours, days', () => {
+  assert.equal(model.formatDuration(0), '0.0 s');
+  assert.equal(model.formatDuration(412), '0.4 s');
+  assert.equal(model.formatDuration(31870), '31.9 s');
+  assert.equal(model.formatDuration(59940), '59.9 s');
+  assert.equal(model.formatDuration(59960), '1 min');
+  assert.equal(model.formatDuration(125000), '2 min 5 s');
+  assert.equal(model.formatDuration(600412), '10 min');
+  assert.equal(model.formatDuration(3840000), '1 h 4 min');
+  assert.equal(model.formatDuration(7200000), '2 h');
+  assert.equal(model.formatDuration(86400000 * 3), '3 days');
+  assert.equal(model.formatDuration(4999, false), '4 s');
+  assert.equal(model.formatDuration(-5), '0.0 s');
+  assert.equal(model.formatDuration(NaN), '0.0 s');
+});
+
+test('lifecycle in words: following, quiet, progress and every outcome', () => {
+  const following = model.describeLifecycle(null, false);
+  assert.equal(following.state, 'following');
+  assert.equal(following.tone, 'progress');
+  const quiet = model.describeLifecycle(null, true);
+  assert.equal(quiet.state, 'quiet');
+  assert.equal(quiet.tone, 'muted');
+  assert.match(quiet.title, /No lifecycle report/);
+  assert.match(quiet.advice, /older|follow\.enabled/);
+  assert.ok(model.LIFECYCLE_QUIET_MS >= 30000, 'the quiet rule must leave the default 10 s polls time');
+
+  const progress = model.describeLifecycle(lc({}), true);  // a message beats the quiet rule
+  assert.equal(progress.state, 'progress');
+  assert.equal(progress.title, 'Stopping…');
+  assert.equal(progress.live, true);
+
+  const stopped = model.describeLifecycle(model.parseLifecycle(JSON.stringify(LC_STOPPED)));
+  assert.equal(stopped.tone, 'ok');
+  assert.equal(stopped.title, 'Stopped in 31.9 s');
+  assert.equal(stopped.live, false);
+
+  const final = (outcome, fields = {}) => model.describeLifecycle(lc({ final: true, outcome, ...fields }));
+  const timedOut = final('TimedOut', { elapsedMs: 600412, Message: 'the instance was still Stopping 600 s after the stop' });
+  assert.equal(timedOut.title, 'Still Stopping after 10 min');
+  assert.equal(timedOut.message, 'the instance was still Stopping 600 s after the stop');
+  assert.match(timedOut.advice, /console/);
+
+  const running = final('UnexpectedStatus', { Status: 'Running', Message: 'the instance is Running again' });
+  assert.equal(running.tone, 'bad');
+  assert.match(running.title, /Not stopped: the instance is Running/);
+  assert.equal(running.stopAgain, true);
+  const disabled = final('UnexpectedStatus', { Status: 'Disabled' });
+  assert.match(disabled.advice, /disabled/);
+  assert.equal(disabled.stopAgain, false);
+
+  assert.match(final('NotFound', { Status: null }).advice, /released.*cn-hangzhou|cn-hangzhou.*released/);
+
+  const ram = final('PollFailed', { Status: null, Message: 'ListInstanceStatus failed: Forbidden.RAM',
+    error: { source: 'cloud', HttpStatus: 403, Code: 'Forbidden.RAM', Message: 'User not authorized.' } });
+  assert.match(ram.advice, /ListInstanceStatus/);
+  assert.match(ram.message, /User not authorized/);
+  assert.match(final('PollFailed', { error: { source: 'agent', Code: 'CloudUnreachable' } }).advice, /connection to the cloud/);
+  assert.match(final('PollFailed').advice, /unknown/);
+
+  assert.match(final('NotFollowed', { Message: 'already following 1000 instances' }).title, /Not followed/);
+  const unknown = final('Hibernated');
+  assert.equal(unknown.title, 'Following ended: Hibernated');
+  for (const outcome of model.LIFECYCLE_OUTCOMES) {
+    const d = final(outcome);
+    assert.equal(d.state, outcome);
+    assert.ok(d.title && !d.live, outcome);
+    if (outcome !== 'Stopped') assert.ok(d.advice, `no advice for ${outcome}`);
+  }
+});
