@@ -2,7 +2,7 @@
 // commands with a response topic per page session and correlation data per command.
 import mqtt from './vendor/mqtt.esm.js';
 import * as model from './model.js';
-import { renderGateways, renderHistory, setConnection, showError } from './view.js';
+import { renderGateways, renderHistory, setConnection, showError, tickLifecycle } from './view.js';
 
 const session = model.randomHex(6);
 const state = {
@@ -58,7 +58,7 @@ function connect(url) {
 function onMessage(topic, payload, packet) {
   const text = new TextDecoder().decode(payload);
   if (topic.endsWith(`/replies/${session}`)) {
-    onResult(text, packet.properties?.correlationData);
+    onReply(text, packet.properties?.correlationData);
     return;
   }
   const status = model.parseStatus(topic, text);
@@ -72,14 +72,43 @@ function onMessage(topic, payload, packet) {
   redrawGateways();
 }
 
-function onResult(text, correlationData) {
+// A result or a lifecycle message on this session's reply topic; only those carrying the
+// correlation data of a command this page sent, with its id, count. Anything else is ignored.
+function onReply(text, correlationData) {
   const correlation = correlationData ? new TextDecoder().decode(correlationData) : '';
   const cmd = state.byCorrelation.get(correlation);
+  if (!cmd) return;
   const result = model.parseResult(text);
-  if (!cmd || !result || result.id !== cmd.id) return;
+  if (result) {
+    onResult(cmd, result);
+    return;
+  }
+  const lifecycle = model.parseLifecycle(text);
+  if (lifecycle && model.lifecycleMatches(cmd, lifecycle)) onLifecycle(cmd, lifecycle);
+}
+
+function onResult(cmd, result) {
+  if (result.id !== cmd.id) return;
   clearTimeout(cmd.timer);
   cmd.result = result;
   cmd.phase = result.ok ? 'ok' : 'failed';
+  // A lifecycle message that came before the result must be about this stop.
+  if (cmd.lifecycle && !model.lifecycleMatches(cmd, cmd.lifecycle)) cmd.lifecycle = null;
+  // The quiet rule (model.LIFECYCLE_QUIET_MS): no lifecycle message in time → say so, keep listening.
+  if (result.ok && !cmd.lifecycle && !cmd.quietTimer) {
+    cmd.quietTimer = setTimeout(() => {
+      if (!cmd.lifecycle) { cmd.lifecycleQuiet = true; redrawHistory(); }
+    }, model.LIFECYCLE_QUIET_MS);
+  }
+  redrawHistory();
+}
+
+function onLifecycle(cmd, lifecycle) {
+  const kept = model.mergeLifecycle(cmd.lifecycle, lifecycle);
+  if (kept === cmd.lifecycle) return;
+  cmd.lifecycle = kept;
+  cmd.lifecycleBase = Date.now() - kept.elapsedMs;  // the page's estimate of when the agent got the command
+  clearTimeout(cmd.quietTimer);
   redrawHistory();
 }
 
@@ -143,7 +172,8 @@ function confirmStop() {
     showError('stop-error', 'Not connected to the broker.');
     return;
   }
-  const cmd = { ...values, id: model.newCommandId(), phase: 'sending', sentAt: new Date(), result: null, timer: null };
+  const cmd = { ...values, id: model.newCommandId(), phase: 'sending', sentAt: new Date(), result: null, timer: null,
+    lifecycle: null, lifecycleBase: 0, lifecycleQuiet: false, quietTimer: null };
   state.commands.unshift(cmd);
   storage.set('swas.region', values.regionId);
   publish(cmd);
@@ -209,6 +239,7 @@ function start() {
   $('confirm-cancel').addEventListener('click', closeConfirmation);
   redrawGateways();
   redrawHistory();
+  setInterval(() => tickLifecycle(state.commands, Date.now()), 1000);
   if (model.isBrokerUrl(url)) connect(url);
 }
 

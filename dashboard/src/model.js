@@ -248,12 +248,12 @@ function pollFailedAdvice(error) {
 
 // What the page shows for a successful stop's lifecycle: `lc` is the kept lifecycle message (or
 // null), `quiet` whether LIFECYCLE_QUIET_MS passed without one. Returns
-// {state, tone, title, status, message, advice, live, stopAgain}: `state` is "following",
-// "quiet", "progress" or the final outcome; `tone` ok | bad | warn | progress | muted; `live`
-// true while the instance is on its way (the page adds the time elapsed); `message` is the
-// agent's own Message (and the failing poll's error), shown verbatim.
+// {state, tone, title, status, message, error, advice, live, stopAgain}: `state` is
+// "following", "quiet", "progress" or the final outcome; `tone` ok | bad | warn | progress |
+// muted; `live` true while the instance is on its way (the page adds the time elapsed);
+// `message` is the agent's own Message and `error` the failing poll's error, both verbatim.
 export function describeLifecycle(lc, quiet = false) {
-  const base = { status: null, message: '', advice: '', live: false, stopAgain: false };
+  const base = { status: null, message: '', error: '', advice: '', live: false, stopAgain: false };
   if (!lc) {
     if (quiet) {
       return { ...base, state: 'quiet', tone: 'muted', title: 'No lifecycle report from the gateway',
@@ -296,9 +296,12 @@ export function describeLifecycle(lc, quiet = false) {
           `RegionId is not its region. ${CONSOLE}` };
     case 'PollFailed': {
       const e = lc.error;
-      const detail = e && e.code ? `${e.code}${e.message ? `: ${e.message}` : ''}` : '';
-      return { ...out, tone: 'warn', title: 'Status unknown: the gateway could not read it',
-        message: [message, detail && !message.includes(detail) ? detail : ''].filter(Boolean).join(' · '),
+      let error = '';
+      if (e && e.code) {
+        const where = [e.source, e.httpStatus ? `HTTP ${e.httpStatus}` : null].filter(Boolean).join(', ');
+        error = `${e.code}${where ? ` (${where})` : ''}${e.message ? `: ${e.message}` : ''}`;
+      }
+      return { ...out, tone: 'warn', title: 'Status unknown: the gateway could not read it', error,
         advice: pollFailedAdvice(e) };
     }
     case 'NotFollowed':

@@ -1,6 +1,6 @@
 // Rendering: gateways and the command history as DOM nodes. Text from the broker is only ever
 // set with textContent, never parsed as HTML.
-import { COMMAND_EXPIRY_S, nextStep } from './model.js';
+import { COMMAND_EXPIRY_S, describeLifecycle, formatDuration, nextStep } from './model.js';
 
 const COUNTER_LABELS = [
   ['received', 'Recv'], ['succeeded', 'OK'], ['failed', 'Failed'], ['rejected', 'Rej.'], ['in_flight', 'Active'],
@@ -75,7 +75,8 @@ function resultBlock(cmd, actions) {
   const r = cmd.result;
   if (cmd.phase === 'ok') {
     return el('div', { class: 'result' },
-      el('p', { class: 'result-ok' }, 'Stop accepted · RequestId ', el('code', { class: 'request-id', text: r.requestId })));
+      el('p', { class: 'result-ok' }, 'Stop accepted · RequestId ', el('code', { class: 'request-id', text: r.requestId })),
+      lifecycleBlock(cmd, actions));
   }
   if (cmd.phase === 'failed') {
     const where = [r.source, r.httpStatus ? `HTTP ${r.httpStatus}` : null].filter(Boolean).join(', ');
@@ -101,6 +102,28 @@ function resultBlock(cmd, actions) {
   return el('p', { class: 'muted result', text: cmd.phase === 'sending' ? 'Sending to the broker…' : 'Waiting for the gateway…' });
 }
 
+// The instance's lifecycle after a successful stop (cmd.lifecycle: the kept lifecycle message;
+// cmd.lifecycleQuiet: none came in time). The time elapsed while it is on its way ticks in a
+// part with aria-live off (tickLifecycle), so screen readers announce each new state once, not
+// every second.
+const lifecycleOf = (cmd) => describeLifecycle(cmd.lifecycle, cmd.lifecycleQuiet);
+const elapsedText = (cmd, now) => formatDuration(now - cmd.lifecycleBase, false);
+
+function lifecycleBlock(cmd, actions) {
+  const d = lifecycleOf(cmd);
+  const showStatus = d.status && !d.title.includes(d.status);
+  return el('div', { class: `lifecycle tone-${d.tone}`, 'data-lifecycle': d.state },
+    el('p', { class: 'lifecycle-state' },
+      d.tone === 'progress' ? el('span', { class: 'spinner', 'aria-hidden': 'true' }) : null,
+      el('span', { class: 'lifecycle-title', text: d.title }),
+      d.live ? el('span', { class: 'lifecycle-elapsed', 'aria-live': 'off', text: elapsedText(cmd, Date.now()) }) : null),
+    showStatus ? el('p', { class: 'lifecycle-status' }, 'Last status: ', el('code', { text: d.status })) : null,
+    d.message ? el('p', { class: 'lifecycle-message' }, 'Gateway: ', el('span', { text: d.message })) : null,
+    d.error ? el('p', { class: 'lifecycle-error' }, 'Poll error: ', el('span', { text: d.error })) : null,
+    d.advice ? el('p', { class: 'hint lifecycle-advice', text: d.advice }) : null,
+    d.stopAgain ? el('button', { type: 'button', class: 'secondary small', text: 'Stop again…', onclick: () => actions.stopAgain(cmd) }) : null);
+}
+
 function resendButton(cmd, actions) {
   return el('button', { type: 'button', class: 'secondary small', text: 'Send again', onclick: () => actions.resend(cmd) });
 }
@@ -113,7 +136,8 @@ function nextAction(cmd, actions) {
 }
 
 function commandItem(cmd, actions) {
-  return el('li', { class: `cmd is-${cmd.phase}`, 'data-command-id': cmd.id, 'data-phase': cmd.phase },
+  return el('li', { class: `cmd is-${cmd.phase}`, 'data-command-id': cmd.id, 'data-phase': cmd.phase,
+    'data-lifecycle-tone': cmd.phase === 'ok' ? lifecycleOf(cmd).tone : null },
     el('div', { class: 'cmd-head' },
       el('span', { class: 'cmd-title', text: `${cmd.instanceId} · ${cmd.regionId}` }),
       el('span', { class: 'muted', text: `${cmd.gateway} · ${time(cmd.sentAt)}` })),
@@ -122,9 +146,53 @@ function commandItem(cmd, actions) {
     el('div', { class: 'cmd-meta', text: `command ${cmd.id}${cmd.result?.clientToken ? ` · ClientToken ${cmd.result.clientToken}` : ''}` }));
 }
 
+// The history is updated in place: an item is rebuilt only when what it shows changed, and
+// after a successful stop only its lifecycle part, so the list's aria-live region announces
+// what is new rather than the whole history on every message.
+const rendered = new WeakMap();  // command -> { key, lifecycleKey, node }
+
+function itemKey(cmd) {
+  return JSON.stringify([cmd.phase, cmd.result, cmd.error ?? null]);
+}
+
+function itemNode(cmd, actions) {
+  const key = itemKey(cmd);
+  const lifecycleKey = cmd.phase === 'ok' ? JSON.stringify(lifecycleOf(cmd)) : '';
+  const known = rendered.get(cmd);
+  if (known && known.key === key && known.lifecycleKey === lifecycleKey) return known.node;
+  if (known && known.key === key) {
+    const block = known.node.querySelector('.lifecycle');
+    if (block) {
+      block.replaceWith(lifecycleBlock(cmd, actions));
+      known.node.dataset.lifecycleTone = lifecycleOf(cmd).tone;
+      known.lifecycleKey = lifecycleKey;
+      return known.node;
+    }
+  }
+  const node = commandItem(cmd, actions);
+  if (known) known.node.replaceWith(node);
+  rendered.set(cmd, { key, lifecycleKey, node });
+  return node;
+}
+
 export function renderHistory(commands, actions) {
-  document.getElementById('history').replaceChildren(...commands.map((c) => commandItem(c, actions)));
+  const list = document.getElementById('history');
+  commands.forEach((cmd, i) => {
+    const node = itemNode(cmd, actions);
+    const at = list.children[i];
+    if (at !== node) list.insertBefore(node, at ?? null);
+  });
+  while (list.children.length > commands.length) list.lastElementChild.remove();
   document.getElementById('history-empty').hidden = commands.length > 0;
+}
+
+// Moves the time elapsed of every instance on its way (once a second, from app.js).
+export function tickLifecycle(commands, now) {
+  for (const cmd of commands) {
+    if (cmd.phase !== 'ok' || !cmd.lifecycle || cmd.lifecycle.final) continue;
+    const node = rendered.get(cmd)?.node.querySelector('.lifecycle-elapsed');
+    if (node) node.textContent = elapsedText(cmd, now);
+  }
 }
 
 export function setConnection(kind, text) {

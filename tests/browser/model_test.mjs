@@ -266,7 +266,10 @@ test('lifecycle in words: following, quiet, progress and every outcome', () => {
   const ram = final('PollFailed', { Status: null, Message: 'ListInstanceStatus failed: Forbidden.RAM',
     error: { source: 'cloud', HttpStatus: 403, Code: 'Forbidden.RAM', Message: 'User not authorized.' } });
   assert.match(ram.advice, /ListInstanceStatus/);
-  assert.match(ram.message, /User not authorized/);
+  assert.equal(ram.message, 'ListInstanceStatus failed: Forbidden.RAM');
+  assert.equal(ram.error, 'Forbidden.RAM (cloud, HTTP 403): User not authorized.');
+  assert.equal(final('PollFailed', { error: { Code: 'X' } }).error, 'X');
+  assert.equal(final('PollFailed').error, '');
   assert.match(final('PollFailed', { error: { source: 'agent', Code: 'CloudUnreachable' } }).advice, /connection to the cloud/);
   assert.match(final('PollFailed').advice, /unknown/);
 
