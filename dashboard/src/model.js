@@ -11,8 +11,9 @@ export const COMMAND_EXPIRY_S = 30;
 // After a successful stop the agent follows the instance and publishes lifecycle messages
 // (docs/contract.md, "Following a stop"). With none this long after the result, the page stops
 // showing "following" and says quietly that the gateway does not report the lifecycle (an older
-// agent, or follow.enabled false); a message that comes later is still shown. 60 s covers the
-// agent's default follow.interval_ms (10 s) twice over, with room for a retried poll.
+// agent, or follow.enabled false); a message that comes later is still shown. With the agent's
+// default follow.interval_ms (10 s) the first one comes within about 20 s; 60 s leaves room for
+// a retried poll (dashboard/README.md).
 export const LIFECYCLE_QUIET_MS = 60000;
 
 // What an operator can do about an error Code. "Forbidden.RAM" matches "Forbidden".

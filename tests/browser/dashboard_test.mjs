@@ -8,6 +8,7 @@
 // browser.npm_setup fixture does both. Fails (never skips) when chromium is missing. Starts and
 // always kills its processes, never runs longer than the watchdog, and prints "N passed, N failed".
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -19,9 +20,17 @@ import { emulatorState } from './emulator_admin.mjs';
 const WATCHDOG_MS = 180000;
 const UI_TIMEOUT_MS = 20000;
 const GATEWAY = 'gw-browser';
+const QUIET_GATEWAY = 'gw-quiet';   // an agent with follow.enabled false: no lifecycle messages
 const RUNNING = 'ace0706b2ac4454d984295a94213b001';
 const STOPPED = 'ace0706b2ac4454d984295a94213b002';
+const SLOW = 'ace0706b2ac4454d984295a94213b003';      // Stopping for 1.5 s, then Stopped
+const BOUNCE = 'ace0706b2ac4454d984295a94213b004';    // Stopping for 0.5 s, then Running again
+const STUCK = 'ace0706b2ac4454d984295a94213b005';     // Stopping for ever
+const QUIET = 'ace0706b2ac4454d984295a94213b006';     // stopped through gw-quiet
 const REGION = 'cn-hangzhou';
+// The agent follows each stop with ListInstanceStatus every 200 ms and gives up after 5 s.
+const FOLLOW = { interval_ms: 200, deadline_s: 5 };
+const LIFECYCLE_QUIET_MS = 60000;   // dashboard/src/model.js
 const AK_ID = 'LTAI5tBrowserTestKey01';
 const AK_SECRET = 'BrowserTestSecret-d0n0tl0g';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -82,24 +91,24 @@ async function check(name, fn) {
 }
 function assert(cond, msg) { if (!cond) throw new Error(msg); }
 
-const card = (page) => page.locator(`article.gateway[data-gateway="${GATEWAY}"]`);
+const card = (page, gateway = GATEWAY) => page.locator(`article.gateway[data-gateway="${gateway}"]`);
 
-async function waitForGatewayState(page, state) {
-  await card(page).locator('.gateway-state', { hasText: new RegExp(`^${state}$`) })
+async function waitForGatewayState(page, state, gateway = GATEWAY) {
+  await card(page, gateway).locator('.gateway-state', { hasText: new RegExp(`^${state}$`) })
     .waitFor({ timeout: UI_TIMEOUT_MS });
 }
 
-async function fillStop(page, instanceId) {
-  await page.fill('#stop-gateway', GATEWAY);
+async function fillStop(page, instanceId, gateway = GATEWAY) {
+  await page.fill('#stop-gateway', gateway);
   await page.fill('#stop-instance', instanceId);
   await page.fill('#stop-region', REGION);
   await page.click('#stop-review');
 }
 
 // Sends a stop through the form and its confirmation; returns the new history item.
-async function stopThroughForm(page, instanceId) {
+async function stopThroughForm(page, instanceId, gateway = GATEWAY) {
   const before = await page.locator('#history > li').count();
-  await fillStop(page, instanceId);
+  await fillStop(page, instanceId, gateway);
   await page.locator('#confirm').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
   assert((await page.locator('#confirm-instance').textContent()) === instanceId, 'confirmation names another instance');
   await page.click('#confirm-stop');
@@ -107,6 +116,68 @@ async function stopThroughForm(page, instanceId) {
   const item = page.locator('#history > li').first();
   await item.locator('xpath=self::*[@data-phase="ok" or @data-phase="failed"]').waitFor({ timeout: UI_TIMEOUT_MS });
   return item;
+}
+
+// A history item's lifecycle part, once it shows `state` (a final outcome, "progress",
+// "following" or "quiet").
+async function waitForLifecycle(item, state, timeout = UI_TIMEOUT_MS) {
+  const block = item.locator(`.lifecycle[data-lifecycle="${state}"]`);
+  await block.waitFor({ timeout });
+  return block;
+}
+
+// Records, in the page, every text the lifecycle lines of the history show, in order (a
+// MutationObserver sees each DOM change, however short-lived): window.lifecycleSeen[commandId]
+// = [{state, text}]. So the test sees "Stopping…" even when it lasted a moment.
+async function recordLifecycles(page) {
+  await page.evaluate(() => {
+    window.lifecycleSeen = {};
+    const list = document.getElementById('history');
+    const record = () => {
+      for (const li of list.children) {
+        const block = li.querySelector('.lifecycle');
+        if (!block) continue;
+        const seen = (window.lifecycleSeen[li.dataset.commandId] ??= []);
+        const now = { state: block.dataset.lifecycle, text: block.querySelector('.lifecycle-state').textContent };
+        const last = seen[seen.length - 1];
+        if (!last || last.state !== now.state || last.text !== now.text) seen.push(now);
+      }
+    };
+    new MutationObserver(record).observe(list, { subtree: true, childList: true, characterData: true });
+    record();
+  });
+}
+const lifecycleSeen = async (page, item) => page.evaluate((id) => window.lifecycleSeen[id] ?? [],
+  await item.getAttribute('data-command-id'));
+
+// A second MQTT client (MQTT.js from dashboard/node_modules) that sees every reply the agents
+// send, with its topic and correlation data, and can publish on that route like an agent.
+async function replySnooper(brokerUri) {
+  const mqtt = createRequire(path.resolve(opts.dashboard, 'package.json'))('mqtt');
+  const client = await mqtt.connectAsync(brokerUri, { protocolVersion: 5, clean: true, reconnectPeriod: 0 });
+  const replies = [];
+  client.on('message', (topic, payload, packet) => {
+    let msg = null;
+    try { msg = JSON.parse(payload.toString('utf8')); } catch { /* not ours to judge */ }
+    replies.push({ topic, msg, correlationData: packet.properties?.correlationData });
+  });
+  await client.subscribeAsync('swas/+/replies/#', { qos: 1 });
+  return {
+    client,
+    find: (pred) => replies.find((r) => r.msg && pred(r.msg)),
+    publish: (reply, payload) => client.publishAsync(reply.topic, typeof payload === 'string' ? payload : JSON.stringify(payload),
+      { qos: 1, properties: { correlationData: reply.correlationData } }),
+  };
+}
+
+async function waitUntil(what, fn, ms = UI_TIMEOUT_MS) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function runChecks(page, emulatorPort) {
@@ -157,6 +228,7 @@ async function runChecks(page, emulatorPort) {
   });
 
   await check('(f) screenshots at 1280x900 and 390x844; no sideways scrolling on the phone', async () => {
+    await waitForLifecycle(page.locator('#history > li').last(), 'Stopped');  // (c)'s stop, followed to its end
     mkdirSync(opts.screenshots, { recursive: true });
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -169,12 +241,101 @@ async function runChecks(page, emulatorPort) {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  await check('(g) SIGKILL of the agent: the broker publishes its will and the gateway turns offline', async () => {
+  await check('(g) a stop shows the instance Stopping… with the time passing, then "Stopped in N s"', async () => {
+    await recordLifecycles(page);
+    const item = await stopThroughForm(page, SLOW);
+    assert((await item.getAttribute('data-phase')) === 'ok', `phase ${await item.getAttribute('data-phase')}`);
+    const block = await waitForLifecycle(item, 'Stopped');
+    const text = (await block.locator('.lifecycle-state').textContent()).trim();
+    const m = /^Stopped in (\d+\.\d) s$/.exec(text);
+    assert(m, `final line "${text}"`);
+    // The emulator keeps it Stopping for 1.5 s after the stop; the agent counts from before it.
+    assert(Number(m[1]) >= 1.0 && Number(m[1]) < 60, `stopped in ${m[1]} s, but it was Stopping for 1.5 s`);
+    const seen = await lifecycleSeen(page, item);
+    const states = seen.map((s) => s.state);
+    const stopping = seen.find((s) => s.state === 'progress');
+    assert(stopping && /^Stopping…\s*\d+ s$/.test(stopping.text), `never showed "Stopping… N s": ${JSON.stringify(seen)}`);
+    assert(states.indexOf('progress') < states.indexOf('Stopped'), `order ${states.join(' → ')}`);
+    assert(!(await item.locator('.spinner').count()), 'a spinner is left after the final state');
+    const s = await emulatorState(emulatorPort, opts.caFile);
+    assert(Number(s.actions?.ListInstanceStatus) > 0, `the agent never called ListInstanceStatus: ${JSON.stringify(s.actions)}`);
+  });
+
+  await check('(h) the instance back to Running shows UnexpectedStatus, one stuck Stopping TimedOut, each with its message and advice', async () => {
+    const bounce = await stopThroughForm(page, BOUNCE);
+    const stuck = await stopThroughForm(page, STUCK);
+    const unexpected = await waitForLifecycle(bounce, 'UnexpectedStatus');
+    const title = (await unexpected.locator('.lifecycle-title').textContent()).trim();
+    assert(title === 'Not stopped: the instance is Running', `title "${title}"`);
+    assert((await unexpected.locator('.lifecycle-message').textContent()).length > 'Gateway: '.length, 'no message from the agent');
+    assert(/stop it again/.test(await unexpected.locator('.lifecycle-advice').textContent()), 'no advice');
+    assert(await unexpected.locator('button', { hasText: 'Stop again' }).isVisible(), 'no Stop again… for a running instance');
+    assert((await bounce.getAttribute('data-lifecycle-tone')) === 'bad', 'the item is not marked bad');
+
+    const timedOut = await waitForLifecycle(stuck, 'TimedOut', FOLLOW.deadline_s * 1000 + UI_TIMEOUT_MS);
+    const line = (await timedOut.locator('.lifecycle-title').textContent()).trim();
+    assert(/^Still Stopping after \d+\.\d s$/.test(line), `title "${line}"`);
+    assert(/Stopping/.test(await timedOut.locator('.lifecycle-message').textContent()), 'the agent\'s message is not shown');
+    assert(/console/.test(await timedOut.locator('.lifecycle-advice').textContent()), 'no advice');
+    // Stopping for 5 s: the time shown moved while it lasted.
+    const ticks = new Set((await lifecycleSeen(page, stuck)).filter((s) => s.state === 'progress').map((s) => s.text));
+    assert(ticks.size >= 2, `the elapsed time did not move: ${[...ticks].join(' | ')}`);
+    await page.setViewportSize({ width: 390, height: 844 });
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    assert(width <= 390, `page is ${width} px wide at 390 with the lifecycle outcomes`);
+  });
+
+  await check('(i) a gateway that reports no lifecycle: "following" gives way to a quiet note; forged and malformed lifecycle messages change nothing, a late real one shows', async () => {
+    procs.quietAgent = await startAgent(opts.agent, tmpDir, {
+      name: 'quiet', gatewayId: QUIET_GATEWAY, mqttUri: procs.mosquitto.uri, endpoint: procs.emulator.endpoint,
+      caFile: opts.caFile, accessKeyId: AK_ID, accessKeySecret: AK_SECRET, follow: { enabled: false },
+    });
+    await waitForGatewayState(page, 'online', QUIET_GATEWAY);
+    const snoop = await replySnooper(procs.mosquitto.uri);
+    try {
+      const item = await stopThroughForm(page, QUIET, QUIET_GATEWAY);
+      const id = await item.getAttribute('data-command-id');
+      await waitForLifecycle(item, 'following');
+      await page.clock.fastForward(LIFECYCLE_QUIET_MS + 1000);  // past the page's quiet rule
+      const quiet = await waitForLifecycle(item, 'quiet');
+      assert(/No lifecycle report/.test(await quiet.textContent()), 'no quiet note');
+      assert(!(await item.locator('.spinner').count()), 'still spinning');
+
+      const reply = await waitUntil('the result on the reply route', () => snoop.find((m) => m.type === 'result' && m.id === id));
+      const real = { type: 'lifecycle', id, InstanceId: QUIET, RegionId: REGION, RequestId: reply.msg.RequestId };
+      const forged = [
+        'not json', '[]', '{"type":"lifecycle"', JSON.stringify({ ...real, final: 'yes', Status: 'Stopped', elapsedMs: 1 }),
+        JSON.stringify({ ...real, id: 'dash-someone-else', Status: 'Stopped', final: true, outcome: 'Stopped', elapsedMs: 1 }),
+        JSON.stringify({ ...real, RequestId: 'forged', Status: 'Stopped', final: true, outcome: 'Stopped', elapsedMs: 1 }),
+        JSON.stringify({ ...real, InstanceId: RUNNING, Status: 'Stopped', final: true, outcome: 'Stopped', elapsedMs: 1 }),
+        JSON.stringify({ ...real, Status: '<img src=x onerror=alert(1)>', final: false, elapsedMs: 1 }),
+        JSON.stringify({ ...real, Status: 'Stopped', final: true, outcome: 'Stopped', elapsedMs: -5 }),
+      ];
+      for (const payload of forged) await snoop.publish(reply, payload);
+      // In order on the same route: once this one shows, the page has read all of the above.
+      await snoop.publish(reply, { ...real, Status: 'Stopping', final: false, elapsedMs: 700 });
+      await item.locator('.lifecycle[data-lifecycle="progress"] .lifecycle-title', { hasText: /^Stopping…$/ })
+        .waitFor({ timeout: UI_TIMEOUT_MS });
+      const seen = await lifecycleSeen(page, item);
+      assert(!seen.some((s) => s.state === 'Stopped'), `a forged message was believed: ${JSON.stringify(seen)}`);
+      assert(seen.some((s) => s.text.startsWith('<img src=x onerror=alert(1)>…')), 'a well-formed Status is not shown verbatim');
+      assert(!(await page.locator('#history img').count()), 'markup from a message was parsed');
+      await snoop.publish(reply, { ...real, Status: 'Stopped', final: true, outcome: 'Stopped', elapsedMs: 2100 });
+      const done = await waitForLifecycle(item, 'Stopped');
+      const text = (await done.locator('.lifecycle-state').textContent()).trim();
+      assert(text === 'Stopped in 2.1 s', `late final shows "${text}"`);
+    } finally {
+      await snoop.client.endAsync().catch(() => {});
+    }
+  });
+
+  await check('(j) SIGKILL of the agent: the broker publishes its will and the gateway turns offline', async () => {
     await procs.agent.child.kill('SIGKILL');
     await waitForGatewayState(page, 'offline');
   });
 
-  await check('(h) a stop to the offline gateway: a warning first, then "no result yet" and Send again', async () => {
+  await check('(k) a stop to the offline gateway: a warning first, then "no result yet" and Send again', async () => {
     await fillStop(page, RUNNING);
     await page.locator('#confirm-warning', { hasText: 'offline' }).waitFor({ timeout: UI_TIMEOUT_MS });
     await page.click('#confirm-stop');
@@ -212,11 +373,15 @@ async function main() {
   procs.emulator = await startEmulator(opts.emulator, tmpDir, certs, {
     accessKeyId: AK_ID, accessKeySecret: AK_SECRET,
     instances: [{ InstanceId: RUNNING, RegionId: REGION, state: 'Running' },
-      { InstanceId: STOPPED, RegionId: REGION, state: 'Stopped' }],
+      { InstanceId: STOPPED, RegionId: REGION, state: 'Stopped' },
+      { InstanceId: SLOW, RegionId: REGION, state: 'Running', stopping_ms: 1500 },
+      { InstanceId: BOUNCE, RegionId: REGION, state: 'Running', stopping_ms: 500, stop_outcome: 'BackToRunning' },
+      { InstanceId: STUCK, RegionId: REGION, state: 'Running', stop_outcome: 'StuckStopping' },
+      { InstanceId: QUIET, RegionId: REGION, state: 'Running' }],
   });
   procs.agent = await startAgent(opts.agent, tmpDir, {
     gatewayId: GATEWAY, mqttUri: procs.mosquitto.uri, endpoint: procs.emulator.endpoint, caFile: certs.ca,
-    accessKeyId: AK_ID, accessKeySecret: AK_SECRET,
+    accessKeyId: AK_ID, accessKeySecret: AK_SECRET, follow: FOLLOW,
   });
   const web = await startServer({ root: dist, host: '127.0.0.1', port: 0 });
   console.log(`mosquitto tcp ${procs.mosquitto.tcpPort} ws ${procs.mosquitto.wsPort}, emulator ${procs.emulator.port}, page ${web.url}`);
@@ -229,11 +394,11 @@ async function main() {
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
-  await page.clock.install();  // runs in real time; (h) jumps it forward
+  await page.clock.install();  // runs in real time; (i) and (k) jump it forward
   await page.goto(`${web.url}?ws=${procs.mosquitto.wsPort}`, { timeout: UI_TIMEOUT_MS });
   try {
     await runChecks(page, procs.emulator.port);
-    await check('(i) no script errors in the page', async () => {
+    await check('(l) no script errors in the page', async () => {
       assert(pageErrors.length === 0, pageErrors.join(' | '));
     });
   } finally {

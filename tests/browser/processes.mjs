@@ -111,20 +111,27 @@ export async function startEmulator(bin, dir, certs, { accessKeyId, accessKeySec
   return { child, port: Number(m[1]), endpoint: `https://localhost:${m[1]}` };
 }
 
-export async function startAgent(bin, dir, { gatewayId, mqttUri, endpoint, caFile, accessKeyId, accessKeySecret }) {
+// swas-agent named `name` (its config, state directory and log name follow it); `follow` is the
+// config's follow section, when given.
+export async function startAgent(bin, dir, {
+  gatewayId, mqttUri, endpoint, caFile, accessKeyId, accessKeySecret, name = 'agent', follow,
+}) {
   const credentials = path.join(dir, 'credentials.json');
   writeFileSync(credentials, JSON.stringify({ access_key_id: accessKeyId, access_key_secret: accessKeySecret }),
     { mode: 0o600 });
-  mkdirSync(path.join(dir, 'state'), { mode: 0o700, recursive: true });
-  const config = path.join(dir, 'agent.json');
+  const stateDir = path.join(dir, name === 'agent' ? 'state' : `${name}-state`);
+  mkdirSync(stateDir, { mode: 0o700, recursive: true });
+  const config = path.join(dir, `${name}.json`);
   writeFileSync(config, JSON.stringify({
     gateway_id: gatewayId,
     mqtt: { uri: mqttUri, keepalive_s: 5 },
     cloud: { endpoint, ca_file: caFile, timeout_ms: 5000 },
     credentials_file: credentials,
-    state_dir: path.join(dir, 'state'),
+    state_dir: stateDir,
+    ...(follow ? { follow } : {}),
   }));
-  const child = new Child('swas-agent', bin, ['--config', config, '--log-level', 'info']);
+  const child = new Child(name === 'agent' ? 'swas-agent' : `swas-agent (${name})`, bin,
+    ['--config', config, '--log-level', 'info']);
   await child.waitFor(/subscribed to /, 15000);
   return { child };
 }
