@@ -112,10 +112,11 @@ const elapsedText = (cmd, now) => formatDuration(now - cmd.lifecycleBase, false)
 function lifecycleBlock(cmd, actions) {
   const d = lifecycleOf(cmd);
   const showStatus = d.status && !d.title.includes(d.status);
-  return el('div', { class: `lifecycle tone-${d.tone}`, 'data-lifecycle': d.state },
+  return el('div', { class: `lifecycle tone-${d.tone}`, 'data-lifecycle': d.state, 'data-final': cmd.lifecycle?.final },
     el('p', { class: 'lifecycle-state' },
       d.tone === 'progress' ? el('span', { class: 'spinner', 'aria-hidden': 'true' }) : null,
       el('span', { class: 'lifecycle-title', text: d.title }),
+      d.live ? ' ' : null,
       d.live ? el('span', { class: 'lifecycle-elapsed', 'aria-live': 'off', text: elapsedText(cmd, Date.now()) }) : null),
     showStatus ? el('p', { class: 'lifecycle-status' }, 'Last status: ', el('code', { text: d.status })) : null,
     d.message ? el('p', { class: 'lifecycle-message' }, 'Gateway: ', el('span', { text: d.message })) : null,

@@ -105,7 +105,8 @@ async function fillStop(page, instanceId, gateway = GATEWAY) {
   await page.click('#stop-review');
 }
 
-// Sends a stop through the form and its confirmation; returns the new history item.
+// Sends a stop through the form and its confirmation; returns the new history item (found by
+// its command id, so it stays that item when newer ones are added above it).
 async function stopThroughForm(page, instanceId, gateway = GATEWAY) {
   const before = await page.locator('#history > li').count();
   await fillStop(page, instanceId, gateway);
@@ -113,7 +114,8 @@ async function stopThroughForm(page, instanceId, gateway = GATEWAY) {
   assert((await page.locator('#confirm-instance').textContent()) === instanceId, 'confirmation names another instance');
   await page.click('#confirm-stop');
   await page.locator('#history > li').nth(before).waitFor({ timeout: UI_TIMEOUT_MS });
-  const item = page.locator('#history > li').first();
+  const id = await page.locator('#history > li').first().getAttribute('data-command-id');
+  const item = page.locator(`#history > li[data-command-id="${id}"]`);
   await item.locator('xpath=self::*[@data-phase="ok" or @data-phase="failed"]').waitFor({ timeout: UI_TIMEOUT_MS });
   return item;
 }
@@ -280,6 +282,12 @@ async function runChecks(page, emulatorPort) {
     // Stopping for 5 s: the time shown moved while it lasted.
     const ticks = new Set((await lifecycleSeen(page, stuck)).filter((s) => s.state === 'progress').map((s) => s.text));
     assert(ticks.size >= 2, `the elapsed time did not move: ${[...ticks].join(' | ')}`);
+    // The history with every kind of ending so far (docs/fleet.md shows it).
+    // (A clip of the full page scrolled to the top: an element screenshot would scroll it under
+    // the sticky top bar.)
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const box = await page.locator('section[aria-labelledby="history-title"]').boundingBox();
+    await page.screenshot({ path: path.join(opts.screenshots, 'dashboard-lifecycle.png'), fullPage: true, clip: box });
     await page.setViewportSize({ width: 390, height: 844 });
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     await page.setViewportSize({ width: 1280, height: 900 });
@@ -315,8 +323,9 @@ async function runChecks(page, emulatorPort) {
       for (const payload of forged) await snoop.publish(reply, payload);
       // In order on the same route: once this one shows, the page has read all of the above.
       await snoop.publish(reply, { ...real, Status: 'Stopping', final: false, elapsedMs: 700 });
+      // (or a final state, which no later message changes: then a forged one was believed)
       await item.locator('.lifecycle[data-lifecycle="progress"] .lifecycle-title', { hasText: /^Stopping…$/ })
-        .waitFor({ timeout: UI_TIMEOUT_MS });
+        .or(item.locator('.lifecycle[data-final]')).waitFor({ timeout: UI_TIMEOUT_MS });
       const seen = await lifecycleSeen(page, item);
       assert(!seen.some((s) => s.state === 'Stopped'), `a forged message was believed: ${JSON.stringify(seen)}`);
       assert(seen.some((s) => s.text.startsWith('<img src=x onerror=alert(1)>…')), 'a well-formed Status is not shown verbatim');
