@@ -44,8 +44,9 @@ std::optional<OutgoingMessage> CommandProcessor::busy_answer(const IncomingMessa
 CommandProcessor::CommandProcessor(ProcessorSettings settings, std::optional<Credentials> credentials,
                                    Clock& clock, Entropy& entropy, Journal& journal,
                                    MessagePublisher& publisher, Telemetry& telemetry, Logger& logger)
-    : settings_(std::move(settings)), credentials_(std::move(credentials)), clock_(clock),
-      entropy_(entropy), journal_(journal), publisher_(publisher), telemetry_(telemetry), logger_(logger),
+    : settings_(std::move(settings)),
+      cloud_(std::move(credentials), settings_.endpoint_override, settings_.retry, clock, entropy, logger),
+      clock_(clock), journal_(journal), publisher_(publisher), telemetry_(telemetry), logger_(logger),
       bucket_(settings_.policy.rate_limit) {}
 
 void CommandProcessor::log(LogLevel level, const std::string& line) {
@@ -180,7 +181,7 @@ std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg
     if (extra) for (const auto& r : *extra) answer(id, r, payload);
     return std::nullopt;
   }
-  return ExecutionItem{std::get<StopCommand>(parsed), route, rec.expires_at_ms, false};
+  return ExecutionItem{std::get<StopCommand>(parsed), route, rec.expires_at_ms, false, msg.received_ms};
 }
 
 void CommandProcessor::execute(const ExecutionItem& item, HttpsTransport& transport) {
@@ -209,17 +210,35 @@ void CommandProcessor::execute(const ExecutionItem& item, HttpsTransport& transp
                         "ClientToken when the agent starts again");
     return;
   }
-  auto extra = journal_.finish(cmd.id, outcome.payload);
+  std::optional<FollowRecord> follow;
+  if (follow_sink_ && outcome.kind == CommandOutcome::Succeeded) {
+    const std::int64_t now = clock_.now_unix_ms();
+    follow = FollowRecord{cmd.id, cmd.instance_id, cmd.region_id, outcome.request_id, item.route, item.accepted_ms,
+                          now + std::int64_t{settings_.follow_deadline_s} * 1000, ""};
+  }
+  auto extra = journal_.finish(cmd.id, outcome.payload, follow ? &*follow : nullptr);
   if (!extra) log(LogLevel::Error, "command " + cmd.id + ": the journal could not record the result: " + extra.error());
   answer(cmd.id, item.route, outcome.payload);
   if (extra) for (const auto& r : *extra) answer(cmd.id, r, outcome.payload);
+  // After the result: the follower's first message can never overtake it. When the journal failed,
+  // the follow is handed over anyway: the follower then reports NotFollowed.
+  if (follow && !follow_sink_->follow(*follow, extra.has_value())) {
+    journal_.follow_dropped(cmd.id);
+    LifecycleReport report;
+    report.outcome = FollowOutcome::NotFollowed;
+    report.elapsed_ms = clock_.now_unix_ms() - item.accepted_ms;
+    report.message = "the agent's follow queue is full; check the instance in the console";
+    log(LogLevel::Warn, "command " + cmd.id + ": " + report.message);
+    publisher_.publish(OutgoingMessage{item.route.topic, encode_lifecycle(*follow, report), item.route.correlation_data,
+                                       "", false});
+  }
 }
 
 std::vector<ExecutionItem> CommandProcessor::recover() {
   std::vector<ExecutionItem> items;
   for (auto& rec : journal_.unfinished()) {
     StopCommand cmd{rec.id, rec.action, rec.instance_id, rec.region_id, rec.client_token, false, rec.expires_at_ms};
-    items.push_back(ExecutionItem{std::move(cmd), rec.route, rec.expires_at_ms, true});
+    items.push_back(ExecutionItem{std::move(cmd), rec.route, rec.expires_at_ms, true, rec.accepted_ms});
   }
   if (!items.empty()) log(LogLevel::Info, "resuming " + std::to_string(items.size()) + " unfinished command(s)");
   return items;
@@ -233,10 +252,5 @@ std::size_t CommandProcessor::republish_unacknowledged(std::int64_t before_ms) {
   return pending.size();
 }
 
-std::string CommandProcessor::fresh_nonce() {
-  unsigned char bytes[16];
-  entropy_.fill(bytes, sizeof bytes);
-  return hex_lower(bytes, sizeof bytes);
-}
 
 }  // namespace swas

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cloud_response.hpp"
+#include "cloud_session.hpp"
 #include "command.hpp"
 #include "command_policy.hpp"
 #include "config.hpp"
@@ -29,9 +30,6 @@ struct IncomingMessage {
   std::optional<std::uint32_t> message_expiry_s;  // MQTT 5 Message Expiry Interval left
 };
 
-// Attempts, exponential backoff with full jitter, and a total deadline per command (cloud.retry).
-using RetryPolicy = RetryConfig;
-
 struct ProcessorSettings {
   std::string gateway_id;
   std::string command_topic;
@@ -39,6 +37,17 @@ struct ProcessorSettings {
   RetryPolicy retry;
   PolicyConfig policy;
   std::string command_key;  // the contents of policy.command_key_file; empty: not required
+  std::uint32_t follow_deadline_s = limits::kDefaultFollowDeadlineS;  // follow.deadline_s
+};
+
+// Where a successful stop goes to be followed (docs/contract.md, "Following a stop"): it is
+// already in the journal (recorded with the result). Thread-safe; never blocks.
+class FollowSink {
+ public:
+  virtual ~FollowSink() = default;
+  // `journaled` is false when the journal could not record it (the follower reports NotFollowed).
+  // False: no room (the caller drops the follow and reports NotFollowed itself).
+  virtual bool follow(FollowRecord record, bool journaled) = 0;
 };
 
 // A command the journal accepted, waiting for a worker.
@@ -47,6 +56,7 @@ struct ExecutionItem {
   Route route;
   std::optional<std::int64_t> expires_at_ms;  // the earlier of expiresAt and MQTT message expiry
   bool resumed = false;                       // accepted before a restart
+  std::int64_t accepted_ms = 0;               // when the command arrived
 };
 
 // Where the result of a message goes: its Response Topic (with Correlation Data) when that is
@@ -64,6 +74,12 @@ class CommandProcessor {
   CommandProcessor(ProcessorSettings settings, std::optional<Credentials> credentials, Clock& clock,
                    Entropy& entropy, Journal& journal, MessagePublisher& publisher, Telemetry& telemetry,
                    Logger& logger);
+
+  // Successful stops are journaled as follows and handed to `sink` (follow.enabled); none by
+  // default. Call before the first execute().
+  void set_follow_sink(FollowSink* sink) { follow_sink_ = sink; }
+  // The cloud settings, shared with the follower.
+  CloudSession& cloud() { return cloud_; }
 
   // Parses and validates `msg`, answers what needs no cloud call (invalid, duplicate, journal
   // full), and returns the item to execute when the journal accepted a new command.
@@ -86,23 +102,21 @@ class CommandProcessor {
     CommandOutcome kind;
     std::string error;       // for the status's last_error
     bool abandoned = false;  // shutting down: left accepted in the journal, resumed at start-up
+    std::string request_id{};  // of a successful stop
   };
   Outcome call_cloud(const StopCommand& cmd, HttpsTransport& transport);
   std::optional<Outcome> final_outcome(const StopCommand& cmd, const Expected<HttpResponse, TransportError>& response,
                                        const CloudOutcome* parsed,
                                        bool may_retry, int attempt);
-  std::uint32_t backoff_ms(int attempt, std::optional<std::uint32_t> hint);
-  bool correct_clock(std::int64_t server_ms);  // false: beyond limits::kMaxClockCorrectionMs
   void answer(const std::string& id, const Route& route, const std::string& payload);
   bool answer_known(const std::string& id, const Route& route, const BeginResult& known);
   void refuse(const ParsedCommand& parsed, const Route& route, AgentError code, const std::string& why);
-  std::string fresh_nonce();
   void log(LogLevel level, const std::string& line);
 
   ProcessorSettings settings_;
-  std::optional<Credentials> credentials_;
+  CloudSession cloud_;
+  FollowSink* follow_sink_ = nullptr;
   Clock& clock_;
-  Entropy& entropy_;
   Journal& journal_;
   MessagePublisher& publisher_;
   Telemetry& telemetry_;

@@ -244,6 +244,23 @@ std::optional<ConfigError> parse_policy(const cJSON* o, PolicyConfig& p) {
   return err;
 }
 
+std::optional<ConfigError> parse_follow(const cJSON* o, FollowConfig& f) {
+  if (!cJSON_IsObject(o)) return ConfigError{"follow", "must be an object"};
+  if (auto e = check_keys(o, "follow.", {"enabled", "interval_ms", "deadline_s", "max_instances"})) return e;
+  if (const cJSON* en = cJSON_GetObjectItemCaseSensitive(o, "enabled")) {
+    if (!cJSON_IsBool(en)) return ConfigError{"follow.enabled", "must be true or false"};
+    f.enabled = cJSON_IsTrue(en);
+  }
+  std::optional<ConfigError> err;
+  f.interval_ms = static_cast<std::uint32_t>(
+      get_int(o, "interval_ms", "follow.interval_ms", 100, 3600000, err).value_or(f.interval_ms));
+  f.deadline_s = static_cast<std::uint32_t>(
+      get_int(o, "deadline_s", "follow.deadline_s", 1, 86400, err).value_or(f.deadline_s));
+  f.max_instances = static_cast<std::size_t>(get_int(o, "max_instances", "follow.max_instances", 1, 100000, err)
+                                                 .value_or(static_cast<long long>(f.max_instances)));
+  return err;
+}
+
 std::optional<ConfigError> parse_cloud(const cJSON* cl, CloudConfig& c) {
   if (!cJSON_IsObject(cl)) return ConfigError{"cloud", "must be an object"};
   if (auto e = check_keys(cl, "cloud.", {"endpoint", "ca_file", "timeout_ms", "retry"})) return e;
@@ -317,7 +334,7 @@ Expected<Config, ConfigError> parse_config(std::string_view json, const std::opt
   if (!root) return fail("", "the file is not valid JSON");
   if (!cJSON_IsObject(root.get())) return fail("", "the file must hold a JSON object");
   if (auto e = check_keys(root.get(), "", {"gateway_id", "mqtt", "cloud", "credentials_file", "state_dir",
-                                           "commands", "journal", "policy"}))
+                                           "commands", "journal", "policy", "follow"}))
     return unexpected(*e);
   Config cfg;
   std::optional<ConfigError> err;
@@ -342,6 +359,8 @@ Expected<Config, ConfigError> parse_config(std::string_view json, const std::opt
     if (auto e = parse_journal(jo, cfg.journal)) return unexpected(*e);
   if (const cJSON* po = cJSON_GetObjectItemCaseSensitive(root.get(), "policy"))
     if (auto e = parse_policy(po, cfg.policy)) return unexpected(*e);
+  if (const cJSON* fo = cJSON_GetObjectItemCaseSensitive(root.get(), "follow"))
+    if (auto e = parse_follow(fo, cfg.follow)) return unexpected(*e);
   for (auto& filter : cfg.policy.allowed_response_topics) {
     // The gateway id is A-Z a-z 0-9 _ . - only, so the filter stays well-formed.
     const std::string placeholder = "{gateway_id}";

@@ -64,6 +64,14 @@ struct CloudConfig {
   RetryConfig retry;
 };
 
+// Following each successful stop to Stopped (docs/contract.md, "Following a stop").
+struct FollowConfig {
+  bool enabled = true;
+  std::uint32_t interval_ms = limits::kDefaultFollowIntervalMs;
+  std::uint32_t deadline_s = limits::kDefaultFollowDeadlineS;
+  std::size_t max_instances = limits::kDefaultFollowMaxInstances;
+};
+
 struct Config {
   std::string gateway_id;
   MqttConfig mqtt;
@@ -73,6 +81,7 @@ struct Config {
   CommandsConfig commands;
   JournalConfig journal;
   PolicyConfig policy;
+  FollowConfig follow;
 };
 
 // A configuration problem: the dotted key ("mqtt.qos") and what is wrong with it.

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "expected.hpp"
@@ -27,6 +28,31 @@ struct JournalRecord {
   std::optional<std::int64_t> expires_at_ms;
 };
 
+// A successful stop being followed to Stopped (docs/contract.md, "Following a stop").
+struct FollowRecord {
+  std::string id;  // the command's
+  std::string instance_id;
+  std::string region_id;
+  std::string request_id;  // of the successful StopInstance
+  Route route;             // the result's
+  std::int64_t accepted_ms = 0;  // the command's arrival: elapsedMs counts from it
+  std::int64_t deadline_ms = 0;  // TimedOut after this
+  std::string reported_status;   // the last Status published as progress; empty: none yet
+};
+
+// What start-up resumes: follows still polling, and the ids of follows whose final message the
+// broker has not acknowledged yet (republished through unacknowledged()).
+struct FollowBacklog {
+  std::vector<FollowRecord> following;
+  std::vector<std::string> awaiting_ack;
+};
+
+// The key under which a final lifecycle message's ack reaches Journal::acknowledge. Command ids
+// are printable ASCII, so the leading control character keeps the two kinds apart.
+inline std::string lifecycle_ack_key(std::string_view id) { return std::string(1, '\x01') + std::string(id); }
+inline bool is_lifecycle_ack_key(std::string_view key) { return !key.empty() && key.front() == '\x01'; }
+inline std::string_view id_of_lifecycle_ack_key(std::string_view key) { return key.substr(1); }
+
 enum class BeginState {
   New,       // recorded now (durably, per the durability setting); the caller runs it
   InFlight,  // accepted earlier and not finished: another worker (or the restart) runs it
@@ -40,7 +66,7 @@ struct BeginResult {
 };
 
 struct PendingResult {
-  std::string id;
+  std::string id;  // the ack key: a command id, or lifecycle_ack_key(id) for a final lifecycle message
   Route route;
   std::string payload;
 };
@@ -57,14 +83,28 @@ class Journal {
   virtual std::optional<BeginResult> find(const std::string& id) = 0;
   // Another delivery of an in-flight id: its result must also go to `route`.
   virtual void add_waiter(const std::string& id, const Route& route) = 0;
-  // Records the terminal result. Returns the extra routes registered by add_waiter.
-  virtual Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload) = 0;
-  // The broker acknowledged the result of `id`.
-  virtual void acknowledge(const std::string& id) = 0;
+  // Records the terminal result, and with it (same transaction) the follow of a successful stop
+  // when `follow` is set. Returns the extra routes registered by add_waiter.
+  virtual Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload,
+                                                           const FollowRecord* follow = nullptr) = 0;
+  // The broker acknowledged (or refused) the message with this ack key: a command id (its
+  // result), or lifecycle_ack_key(id) (the final lifecycle message; the follow is then forgotten).
+  virtual void acknowledge(const std::string& key) = 0;
   // Accepted but unfinished commands (to resume at start-up).
   virtual std::vector<JournalRecord> unfinished() = 0;
-  // Finished results the broker has not acknowledged, finished before `before_ms`.
+  // Finished results and final lifecycle messages the broker has not acknowledged, recorded
+  // before `before_ms`, oldest first.
   virtual std::vector<PendingResult> unacknowledged(std::int64_t before_ms) = 0;
+
+  // Following (each returns once the change is as durable as configured; "" or the error):
+  // the Status just published as progress,
+  virtual std::string follow_reported(const std::string& id, const std::string& status) = 0;
+  // the final lifecycle message, to publish until acknowledged,
+  virtual std::string follow_finished(const std::string& id, const std::string& payload) = 0;
+  // a follow given up without a journaled final message (NotFollowed),
+  virtual std::string follow_dropped(const std::string& id) = 0;
+  // and at start-up, what was being followed.
+  virtual FollowBacklog follows() = 0;
 };
 
 }  // namespace swas

@@ -62,6 +62,17 @@ inline constexpr std::uint32_t kRepublishAfterReconnectMs = 3000;
 // by more than this. Command authentication never uses the correction at all.
 inline constexpr std::int64_t kMaxClockCorrectionMs = 24LL * 3600 * 1000;
 
+// Following a successful stop (follow.* in the config): a region is polled with
+// ListInstanceStatus at most once per interval; a follow ends TimedOut after the deadline; at most
+// this many follows are kept (counting final messages awaiting the broker's ack); beyond: NotFollowed.
+inline constexpr std::uint32_t kDefaultFollowIntervalMs = 10000;
+inline constexpr std::uint32_t kDefaultFollowDeadlineS = 600;
+inline constexpr std::size_t kDefaultFollowMaxInstances = 1000;
+// InstanceIds in one ListInstanceStatus call (the API's documented maximum).
+inline constexpr std::size_t kMaxInstanceIdsPerPoll = 100;
+// A Status from ListInstanceStatus longer than this, or not printable ASCII, is not believed.
+inline constexpr std::size_t kMaxInstanceStatusChars = 64;
+
 // Cloud time budget of one attempt (connect, TLS handshake, request, whole response), contract §2 default.
 inline constexpr std::uint32_t kDefaultCloudTimeoutMs = 10000;
 

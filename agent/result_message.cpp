@@ -40,6 +40,19 @@ cJSON* agent_error_object(AgentError code, std::string_view message) {
   return e;
 }
 
+// The cloud's error fields verbatim; HostId and Recommend only when it sent them.
+cJSON* cloud_error_object(const CloudError& err) {
+  cJSON* e = cJSON_CreateObject();
+  add_string(e, "source", "cloud");
+  cJSON_AddItemToObject(e, "HttpStatus", cJSON_CreateNumber(err.http_status));
+  add_string(e, "Code", err.code);
+  add_string(e, "Message", err.message);
+  add_string(e, "RequestId", err.request_id);
+  if (!err.host_id.empty()) add_string(e, "HostId", err.host_id);
+  if (!err.recommend.empty()) add_string(e, "Recommend", err.recommend);
+  return e;
+}
+
 }  // namespace
 
 std::string encode_success(const StopCommand& cmd, std::string_view request_id) {
@@ -52,15 +65,7 @@ std::string encode_success(const StopCommand& cmd, std::string_view request_id) 
 std::string encode_cloud_error(const StopCommand& cmd, const CloudError& err) {
   JsonPtr o = command_header(cmd);
   cJSON_AddItemToObject(o.get(), "ok", cJSON_CreateFalse());
-  cJSON* e = cJSON_CreateObject();
-  add_string(e, "source", "cloud");
-  cJSON_AddItemToObject(e, "HttpStatus", cJSON_CreateNumber(err.http_status));
-  add_string(e, "Code", err.code);
-  add_string(e, "Message", err.message);
-  add_string(e, "RequestId", err.request_id);
-  if (!err.host_id.empty()) add_string(e, "HostId", err.host_id);
-  if (!err.recommend.empty()) add_string(e, "Recommend", err.recommend);
-  cJSON_AddItemToObject(o.get(), "error", e);
+  cJSON_AddItemToObject(o.get(), "error", cloud_error_object(err));
   return print(o);
 }
 
@@ -71,6 +76,34 @@ std::string encode_agent_error(const StopCommand& cmd, AgentError code, std::str
   cJSON* e = agent_error_object(code, message);
   if (http_status) cJSON_AddItemToObject(e, "HttpStatus", cJSON_CreateNumber(*http_status));
   cJSON_AddItemToObject(o.get(), "error", e);
+  return print(o);
+}
+
+std::string encode_lifecycle(const FollowRecord& follow, const LifecycleReport& report) {
+  JsonPtr o(cJSON_CreateObject(), &cJSON_Delete);
+  add_string(o.get(), "type", "lifecycle");
+  add_string(o.get(), "id", follow.id);
+  add_string(o.get(), "InstanceId", follow.instance_id);
+  add_string(o.get(), "RegionId", follow.region_id);
+  add_string(o.get(), "RequestId", follow.request_id);
+  if (report.status) add_string(o.get(), "Status", *report.status);
+  else cJSON_AddItemToObject(o.get(), "Status", cJSON_CreateNull());
+  cJSON_AddItemToObject(o.get(), "final", cJSON_CreateBool(report.outcome.has_value()));
+  if (report.outcome) add_string(o.get(), "outcome", to_string(*report.outcome));
+  cJSON_AddItemToObject(o.get(), "elapsedMs",
+                        cJSON_CreateNumber(static_cast<double>(report.elapsed_ms < 0 ? 0 : report.elapsed_ms)));
+  if (report.outcome && *report.outcome != FollowOutcome::Stopped) add_string(o.get(), "Message", report.message);
+  if (report.error) {
+    const PollError& e = *report.error;
+    cJSON* err = nullptr;
+    if (e.cloud) {
+      err = cloud_error_object(*e.cloud);
+    } else {
+      err = agent_error_object(e.code, e.message);
+      if (e.http_status) cJSON_AddItemToObject(err, "HttpStatus", cJSON_CreateNumber(*e.http_status));
+    }
+    cJSON_AddItemToObject(o.get(), "error", err);
+  }
   return print(o);
 }
 

@@ -7,6 +7,7 @@
 #include "agent_error.hpp"
 #include "cloud_response.hpp"
 #include "command.hpp"
+#include "journal.hpp"
 
 namespace swas {
 
@@ -18,5 +19,39 @@ std::string encode_agent_error(const StopCommand& cmd, AgentError code, std::str
                                std::optional<int> http_status = std::nullopt);
 // An error for a payload refused at validation; id is null when it could not be read.
 std::string encode_rejection(const CommandRejection& rejection);
+
+// How a follow ended (docs/contract.md, "Following a stop to Stopped").
+enum class FollowOutcome { Stopped, TimedOut, UnexpectedStatus, NotFound, PollFailed, NotFollowed };
+
+constexpr std::string_view to_string(FollowOutcome o) {
+  switch (o) {
+    case FollowOutcome::Stopped: return "Stopped";
+    case FollowOutcome::TimedOut: return "TimedOut";
+    case FollowOutcome::UnexpectedStatus: return "UnexpectedStatus";
+    case FollowOutcome::NotFound: return "NotFound";
+    case FollowOutcome::PollFailed: return "PollFailed";
+    case FollowOutcome::NotFollowed: return "NotFollowed";
+  }
+  return "PollFailed";
+}
+
+// The error of a poll that failed (PollFailed): the cloud's, or the agent's own.
+struct PollError {
+  std::optional<CloudError> cloud;
+  AgentError code = AgentError::CloudUnreachable;  // when `cloud` is empty
+  std::string message;
+  std::optional<int> http_status;
+};
+
+// One lifecycle message: progress when `outcome` is empty, else the final one.
+struct LifecycleReport {
+  std::optional<std::string> status;  // as ListInstanceStatus said; empty: none seen (null)
+  std::optional<FollowOutcome> outcome;
+  std::int64_t elapsed_ms = 0;
+  std::string message;             // final, not Stopped
+  std::optional<PollError> error;  // PollFailed
+};
+
+std::string encode_lifecycle(const FollowRecord& follow, const LifecycleReport& report);
 
 }  // namespace swas

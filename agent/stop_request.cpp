@@ -5,17 +5,14 @@
 
 namespace swas {
 
-HttpRequest build_stop_request(const StopCommand& cmd, const Endpoint& endpoint,
-                               const Credentials& credentials, std::string_view x_acs_date,
-                               std::string_view nonce) {
-  const std::vector<QueryParam> query = {{"ClientToken", cmd.client_token},
-                                         {"InstanceId", cmd.instance_id},
-                                         {"RegionId", cmd.region_id}};
+HttpRequest build_rpc_request(std::string_view action, const std::vector<QueryParam>& query,
+                              const Endpoint& endpoint, const Credentials& credentials,
+                              std::string_view x_acs_date, std::string_view nonce) {
   HttpRequest req;
   req.method = "POST";
   req.target = "/?" + canonical_query_string(query);
   req.headers = {{"host", endpoint.host_header},
-                 {"x-acs-action", cmd.action},
+                 {"x-acs-action", std::string(action)},
                  {"x-acs-version", std::string(kApiVersion)},
                  {"x-acs-date", std::string(x_acs_date)},
                  {"x-acs-signature-nonce", std::string(nonce)},
@@ -31,6 +28,15 @@ HttpRequest build_stop_request(const StopCommand& cmd, const Endpoint& endpoint,
   req.headers.push_back({"Accept", "application/json"});
   req.headers.push_back({"User-Agent", "swas-agent/0.1"});
   return req;
+}
+
+HttpRequest build_stop_request(const StopCommand& cmd, const Endpoint& endpoint,
+                               const Credentials& credentials, std::string_view x_acs_date,
+                               std::string_view nonce) {
+  return build_rpc_request(cmd.action,
+                           {{"ClientToken", cmd.client_token}, {"InstanceId", cmd.instance_id},
+                            {"RegionId", cmd.region_id}},
+                           endpoint, credentials, x_acs_date, nonce);
 }
 
 }  // namespace swas

@@ -3,18 +3,23 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <ctime>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "command_processor.hpp"
 #include "instance_lock.hpp"
 #include "ctr_drbg_entropy.hpp"
+#include "follow_mailbox.hpp"
 #include "mbedtls_https_client.hpp"
 #include "paho_message_bus.hpp"
 #include "sqlite_journal.hpp"
 #include "status_reporter.hpp"
+#include "stop_follower.hpp"
 #include "system_clock.hpp"
 #include "time_format.hpp"
 #include "work_queue.hpp"
@@ -94,9 +99,24 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   StatusReporter status(cfg.gateway_id, options.version, started_at, cfg.mqtt.status_topic, bus);
 
   ProcessorSettings settings{cfg.gateway_id, cfg.mqtt.command_topic, cfg.cloud.endpoint, cfg.cloud.retry,
-                             cfg.policy, setup.command_key};
+                             cfg.policy, setup.command_key, cfg.follow.deadline_s};
   wipe(setup.command_key);
   CommandProcessor processor(settings, std::move(setup.credentials), clock, **entropy, **journal, bus, status, log);
+
+  // Following successful stops to Stopped: one poll thread owns the follower; workers and the MQTT
+  // thread reach it through the mailbox.
+  std::optional<FollowMailbox> mailbox;
+  std::optional<StopFollower> follower;
+  if (cfg.follow.enabled) {
+    mailbox.emplace(cfg.follow.max_instances);
+    follower.emplace(cfg.follow, processor.cloud(), clock, **journal, bus, log);
+    follower->resume();
+    processor.set_follow_sink(&*mailbox);
+  } else if (auto left = (*journal)->follows().following; !left.empty()) {
+    log.write(LogLevel::Warn, std::to_string(left.size()) + " follow(s) in the journal are dropped: follow.enabled "
+                              "is false");
+    for (const auto& rec : left) (*journal)->follow_dropped(rec.id);
+  }
 
   WorkQueue<ExecutionItem> queue(cfg.commands.queue_depth);
   for (auto& item : processor.recover()) queue.force_push(std::move(item));
@@ -114,14 +134,19 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
       }
     });
   }
-  bus.set_delivery_listener([&](const std::string& id, bool refused, int reason_code) {
+  bus.set_delivery_listener([&](const std::string& key, bool refused, int reason_code) {
     // A refused result (e.g. 135: the broker's ACL forbids its topic) is settled like an
     // acknowledged one: never republished, forgotten after the retention time, so refusals can
-    // never fill the journal and turn every later command into Busy.
+    // never fill the journal and turn every later command into Busy. The same for final
+    // lifecycle messages, whose follow is then forgotten.
+    const bool lifecycle = is_lifecycle_ack_key(key);
+    const std::string id(lifecycle ? id_of_lifecycle_ack_key(key) : std::string_view(key));
     if (refused)
-      log.write(LogLevel::Warn, "the broker refused the result of command " + id + " (PUBACK reason code " +
-                                    std::to_string(reason_code) + "); it is not published again");
-    (*journal)->acknowledge(id);
+      log.write(LogLevel::Warn, std::string("the broker refused the ") + (lifecycle ? "final lifecycle message" : "result") +
+                                    " of command " + id + " (PUBACK reason code " + std::to_string(reason_code) +
+                                    "); it is not published again");
+    (*journal)->acknowledge(key);
+    if (lifecycle && mailbox) mailbox->settled(id);
   });
   bus.set_connected_hook([&] {
     status_dirty = true;
@@ -165,6 +190,25 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
     }
   });
 
+  // The poll thread: hands what the mailbox brought to the follower and makes the polls that are
+  // due; its own HTTPS connection, so a follow never delays a stop.
+  std::thread poller;
+  if (follower) {
+    poller = std::thread([&, context = *tls] {
+      MbedTlsHttpsClient https(context);
+      std::optional<std::int64_t> due = follower->poll_due(https);
+      for (;;) {
+        std::optional<std::chrono::milliseconds> timeout;
+        if (due) timeout = std::chrono::milliseconds(std::max<std::int64_t>(0, *due - clock.now_unix_ms()));
+        auto batch = mailbox->wait(timeout);
+        if (!batch) break;
+        for (auto& [rec, journaled] : batch->added) follower->add(std::move(rec), journaled);
+        for (const auto& id : batch->settled) follower->settled(id);
+        due = follower->poll_due(https);
+      }
+    });
+  }
+
   bool stop = false;
   bus.set_message_handler(on_message);
   for (long backoff_ms = 1000; !stop;) {
@@ -185,6 +229,8 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   queue.close();
   clock.shutdown();
   for (auto& w : workers) w.join();
+  if (mailbox) mailbox->close();  // after the workers: every follow they handed over is journaled
+  if (poller.joinable()) poller.join();
   maintenance.join();
   status.publish(false);
   bus.disconnect(kDisconnectTimeoutMs);

@@ -13,7 +13,14 @@ const char* kSchema =
     " client_token TEXT NOT NULL, route_topic TEXT NOT NULL, route_correlation BLOB NOT NULL,"
     " accepted_ms INTEGER NOT NULL, expires_at_ms INTEGER, state INTEGER NOT NULL,"
     " result TEXT, finished_ms INTEGER);"
-    "CREATE INDEX IF NOT EXISTS commands_by_state ON commands(state, finished_ms);";
+    "CREATE INDEX IF NOT EXISTS commands_by_state ON commands(state, finished_ms);"
+    // Follows of successful stops: state 0 polling, 1 final message recorded and not yet acknowledged
+    // (the row is deleted once it is).
+    "CREATE TABLE IF NOT EXISTS follows ("
+    " id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, region_id TEXT NOT NULL, request_id TEXT NOT NULL,"
+    " route_topic TEXT NOT NULL, route_correlation BLOB NOT NULL, accepted_ms INTEGER NOT NULL,"
+    " deadline_ms INTEGER NOT NULL, reported_status TEXT NOT NULL, state INTEGER NOT NULL,"
+    " final TEXT, finished_ms INTEGER);";
 
 // A prepared statement: one-shot (finalized at the end) or borrowed from the journal's cache
 // (reset for the next use). Preparing was 14 % of the agent's CPU per command (docs/performance.md).
@@ -147,9 +154,14 @@ void SqliteJournal::StatementCache::clear() {
 std::string SqliteJournal::run_batch(std::vector<Op*>& batch, std::vector<std::string>& acks) {
   std::string err = exec(db_, "BEGIN IMMEDIATE;");
   if (!err.empty()) return err;
-  for (const auto& id : acks) {
-    Stmt s(statements_, "UPDATE commands SET state=2 WHERE id=?1 AND state=1;");
-    s.text(1, id).step();
+  for (const auto& key : acks) {
+    if (is_lifecycle_ack_key(key)) {
+      Stmt s(statements_, "DELETE FROM follows WHERE id=?1 AND state=1;");
+      s.text(1, std::string(id_of_lifecycle_ack_key(key))).step();
+    } else {
+      Stmt s(statements_, "UPDATE commands SET state=2 WHERE id=?1 AND state=1;");
+      s.text(1, key).step();
+    }
   }
   for (Op* op : batch) op->error = (*op->work)(db_);
   err = exec(db_, "COMMIT;");
@@ -246,11 +258,21 @@ void SqliteJournal::add_waiter(const std::string& id, const Route& route) {
   if (list.size() < 16) list.push_back(route);  // bounded: a flood of duplicates is not a memory leak
 }
 
-Expected<std::vector<Route>, std::string> SqliteJournal::finish(const std::string& id, const std::string& payload) {
+Expected<std::vector<Route>, std::string> SqliteJournal::finish(const std::string& id, const std::string& payload,
+                                                                const FollowRecord* follow) {
   const std::int64_t now = clock_.now_unix_ms();
   const std::string err = submit([&](sqlite3* db) -> std::string {
     Stmt up(statements_, "UPDATE commands SET state=1, result=?2, finished_ms=?3 WHERE id=?1;");
     if (up.text(1, id).text(2, payload).i64(3, now).step() != SQLITE_DONE) return sqlite3_errmsg(db);
+    if (follow) {
+      Stmt ins(statements_, "INSERT OR IGNORE INTO follows(id, instance_id, region_id, request_id, route_topic,"
+                            " route_correlation, accepted_ms, deadline_ms, reported_status, state)"
+                            " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,0);");
+      ins.text(1, follow->id).text(2, follow->instance_id).text(3, follow->region_id).text(4, follow->request_id);
+      ins.text(5, follow->route.topic).blob(6, follow->route.correlation_data).i64(7, follow->accepted_ms);
+      ins.i64(8, follow->deadline_ms).text(9, follow->reported_status);
+      if (ins.step() != SQLITE_DONE) return sqlite3_errmsg(db);
+    }
     return "";
   });
   std::vector<Route> extra;
@@ -293,10 +315,57 @@ std::vector<JournalRecord> SqliteJournal::unfinished() {
 std::vector<PendingResult> SqliteJournal::unacknowledged(std::int64_t before_ms) {
   std::vector<PendingResult> out;
   submit([&](sqlite3* db) -> std::string {
-    Stmt s(db, "SELECT id, route_topic, route_correlation, result FROM commands WHERE state=1 AND finished_ms < ?1"
-               " ORDER BY finished_ms LIMIT 1000;");
+    Stmt s(db, "SELECT 0, id, route_topic, route_correlation, result, finished_ms FROM commands"
+               " WHERE state=1 AND finished_ms < ?1"
+               " UNION ALL SELECT 1, id, route_topic, route_correlation, final, finished_ms FROM follows"
+               " WHERE state=1 AND finished_ms < ?1 ORDER BY 6 LIMIT 1000;");
     s.i64(1, before_ms);
-    while (s.step() == SQLITE_ROW) out.push_back(PendingResult{s.col_text(0), Route{s.col_text(1), s.col_text(2)}, s.col_text(3)});
+    while (s.step() == SQLITE_ROW) {
+      const std::string id = s.col_text(1);
+      out.push_back(PendingResult{s.col_i64(0) == 1 ? lifecycle_ack_key(id) : id, Route{s.col_text(2), s.col_text(3)},
+                                  s.col_text(4)});
+    }
+    return "";
+  });
+  return out;
+}
+
+std::string SqliteJournal::follow_reported(const std::string& id, const std::string& status) {
+  return submit([&](sqlite3* db) -> std::string {
+    Stmt s(statements_, "UPDATE follows SET reported_status=?2 WHERE id=?1 AND state=0;");
+    return s.text(1, id).text(2, status).step() == SQLITE_DONE ? "" : sqlite3_errmsg(db);
+  });
+}
+
+std::string SqliteJournal::follow_finished(const std::string& id, const std::string& payload) {
+  const std::int64_t now = clock_.now_unix_ms();
+  return submit([&](sqlite3* db) -> std::string {
+    Stmt s(statements_, "UPDATE follows SET state=1, final=?2, finished_ms=?3 WHERE id=?1 AND state=0;");
+    return s.text(1, id).text(2, payload).i64(3, now).step() == SQLITE_DONE ? "" : sqlite3_errmsg(db);
+  });
+}
+
+std::string SqliteJournal::follow_dropped(const std::string& id) {
+  return submit([&](sqlite3* db) -> std::string {
+    Stmt s(statements_, "DELETE FROM follows WHERE id=?1;");
+    return s.text(1, id).step() == SQLITE_DONE ? "" : sqlite3_errmsg(db);
+  });
+}
+
+FollowBacklog SqliteJournal::follows() {
+  FollowBacklog out;
+  submit([&](sqlite3* db) -> std::string {
+    Stmt s(db, "SELECT id, instance_id, region_id, request_id, route_topic, route_correlation, accepted_ms,"
+               " deadline_ms, reported_status, state FROM follows ORDER BY accepted_ms;");
+    while (s.step() == SQLITE_ROW) {
+      if (s.col_i64(9) != 0) {
+        out.awaiting_ack.push_back(s.col_text(0));
+        continue;
+      }
+      out.following.push_back(FollowRecord{s.col_text(0), s.col_text(1), s.col_text(2), s.col_text(3),
+                                           Route{s.col_text(4), s.col_text(5)}, s.col_i64(6), s.col_i64(7),
+                                           s.col_text(8)});
+    }
     return "";
   });
   return out;

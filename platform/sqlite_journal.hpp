@@ -39,10 +39,15 @@ class SqliteJournal final : public Journal {
   Expected<BeginResult, std::string> begin(const JournalRecord& rec) override;
   std::optional<BeginResult> find(const std::string& id) override;
   void add_waiter(const std::string& id, const Route& route) override;
-  Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload) override;
-  void acknowledge(const std::string& id) override;
+  Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload,
+                                                   const FollowRecord* follow = nullptr) override;
+  void acknowledge(const std::string& key) override;
   std::vector<JournalRecord> unfinished() override;
   std::vector<PendingResult> unacknowledged(std::int64_t before_ms) override;
+  std::string follow_reported(const std::string& id, const std::string& status) override;
+  std::string follow_finished(const std::string& id, const std::string& payload) override;
+  std::string follow_dropped(const std::string& id) override;
+  FollowBacklog follows() override;
 
   // Prepared statements reused across transactions. Used only by the thread running a batch.
   class StatementCache {

@@ -204,15 +204,14 @@ TEST(Chaos, TwoInternalErrorsThenSuccessIsOneTokenThreeRequestsOneStop) {
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(Json(r->payload).is_true({"ok"}));
   const Json state = emulator.state();
-  EXPECT_EQ(state.num({"requests"}), 3);
+  EXPECT_EQ(state.num({"actions", "StopInstance"}), 3);
   EXPECT_EQ(state.num({"stops", "i-0"}), 1);
   std::set<std::string> tokens;
-  const cJSON* log = state.at({"log"});
-  for (int i = 0; i < cJSON_GetArraySize(log); ++i)
-    tokens.insert(cJSON_GetObjectItem(cJSON_GetArrayItem(log, i), "ClientToken")->valuestring);
+  for (const cJSON* e : emulator_log(state, "StopInstance"))
+    tokens.insert(cJSON_GetObjectItem(e, "ClientToken")->valuestring);
   EXPECT_EQ(tokens.size(), 1u);
   std::printf("FIGURES 500-twice: requests %d, distinct ClientTokens %zu, stops %d\n",
-              static_cast<int>(state.num({"requests"})), tokens.size(), static_cast<int>(state.num({"stops", "i-0"})));
+              static_cast<int>(state.num({"actions", "StopInstance"})), tokens.size(), static_cast<int>(state.num({"stops", "i-0"})));
 }
 
 TEST(Chaos, GatewayClockTwentyMinutesOffStillSucceeds) {
@@ -229,7 +228,7 @@ TEST(Chaos, GatewayClockTwentyMinutesOffStillSucceeds) {
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(Json(r->payload).is_true({"ok"})) << r->payload;
   Json state = emulator.state();
-  ASSERT_EQ(state.num({"requests"}), 2);
+  ASSERT_EQ(state.num({"actions", "StopInstance"}), 2);
   EXPECT_EQ(std::string(cJSON_GetObjectItem(cJSON_GetArrayItem(state.at({"log"}), 0), "Code")->valuestring),
             "InvalidTimeStamp.Expired");
   const std::string log = agent.process().log();
@@ -238,7 +237,7 @@ TEST(Chaos, GatewayClockTwentyMinutesOffStillSucceeds) {
   // The offset is kept: the next command needs one request.
   probe.publish(Agent::command_topic(), stop_command("skew-2", "i-1"));
   ASSERT_TRUE(probe.wait_result("skew-2").has_value());
-  EXPECT_EQ(emulator.state().num({"requests"}), 3);
+  EXPECT_EQ(emulator.calls("StopInstance"), 3);
   std::printf("FIGURES clock-20-min: first command 2 requests (1 refused, 1 accepted), next command 1 request\n");
 }
 

@@ -116,14 +116,23 @@ class FakeJournal final : public Journal {
     return BeginResult{it->second.finished ? BeginState::Finished : BeginState::InFlight, it->second.payload};
   }
   void add_waiter(const std::string& id, const Route& route) override { entries[id].waiters.push_back(route); }
-  Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload) override {
+  Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload,
+                                                   const FollowRecord* follow = nullptr) override {
     if (fail_writes) return unexpected(std::string("disk I/O error"));
     auto& e = entries[id];
     e.finished = true;
     e.payload = payload;
+    if (follow) follow_rows.emplace(follow->id, FollowRow{*follow, false, ""});
     return std::move(e.waiters);
   }
-  void acknowledge(const std::string& id) override { entries[id].acknowledged = true; }
+  void acknowledge(const std::string& key) override {
+    if (is_lifecycle_ack_key(key)) {
+      auto it = follow_rows.find(std::string(id_of_lifecycle_ack_key(key)));
+      if (it != follow_rows.end() && it->second.finished) follow_rows.erase(it);
+      return;
+    }
+    entries[key].acknowledged = true;
+  }
   std::vector<JournalRecord> unfinished() override {
     std::vector<JournalRecord> out;
     for (const auto& [id, e] : entries)
@@ -134,6 +143,42 @@ class FakeJournal final : public Journal {
     std::vector<PendingResult> out;
     for (const auto& [id, e] : entries)
       if (e.finished && !e.acknowledged) out.push_back({id, e.rec.route, e.payload});
+    for (const auto& [id, f] : follow_rows)
+      if (f.finished) out.push_back({lifecycle_ack_key(id), f.rec.route, f.final_payload});
+    return out;
+  }
+
+  struct FollowRow {
+    FollowRecord rec;
+    bool finished = false;
+    std::string final_payload;
+  };
+  std::map<std::string, FollowRow> follow_rows;
+  std::string follow_reported(const std::string& id, const std::string& status) override {
+    if (fail_writes) return "disk I/O error";
+    auto it = follow_rows.find(id);
+    if (it != follow_rows.end() && !it->second.finished) it->second.rec.reported_status = status;
+    return "";
+  }
+  std::string follow_finished(const std::string& id, const std::string& payload) override {
+    if (fail_writes) return "disk I/O error";
+    auto it = follow_rows.find(id);
+    if (it != follow_rows.end() && !it->second.finished) {
+      it->second.finished = true;
+      it->second.final_payload = payload;
+    }
+    return "";
+  }
+  std::string follow_dropped(const std::string& id) override {
+    follow_rows.erase(id);
+    return "";
+  }
+  FollowBacklog follows() override {
+    FollowBacklog out;
+    for (const auto& [id, f] : follow_rows) {
+      if (f.finished) out.awaiting_ack.push_back(id);
+      else out.following.push_back(f.rec);
+    }
     return out;
   }
 };

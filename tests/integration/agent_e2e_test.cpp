@@ -28,7 +28,7 @@ class EndToEnd : public ::testing::Test {
     EXPECT_TRUE(r.has_value()) << "no result for " << id << "\nagent log:\n" << agent->process().log();
     return Json(r ? r->payload : "{}");
   }
-  double requests() { return emulator->state().num({"requests"}); }
+  double requests() { return emulator->calls("StopInstance"); }
 
   TempDir dir;
   std::unique_ptr<Mosquitto> broker;
@@ -51,7 +51,7 @@ TEST_F(EndToEnd, StopSucceedsWithTheEmulatorsRequestId) {
   EXPECT_FALSE(r.str({"RequestId"}).empty());
   const Json state = emulator->state();
   EXPECT_EQ(state.num({"stops", "i-running-1"}), 1);
-  EXPECT_EQ(state.num({"requests"}), 1);
+  EXPECT_EQ(state.num({"actions", "StopInstance"}), 1);
 }
 
 TEST_F(EndToEnd, SecondStopOfAStoppedInstanceIsIncorrectInstanceStatus) {
@@ -93,13 +93,12 @@ TEST_F(EndToEnd, TwoServerErrorsThenSuccessIsOneStopWithOneToken) {
   const Json r = result("c-retry");
   EXPECT_TRUE(r.is_true({"ok"})) << r.text;
   const Json state = emulator->state();
-  EXPECT_EQ(state.num({"requests"}), 3);
+  EXPECT_EQ(state.num({"actions", "StopInstance"}), 3);
   EXPECT_EQ(state.num({"stops", "i-running-1"}), 1);
-  const cJSON* log = state.at({"log"});
-  ASSERT_EQ(cJSON_GetArraySize(log), 3);
+  const auto stops = emulator_log(state, "StopInstance");
+  ASSERT_EQ(stops.size(), 3u);
   std::set<std::string> tokens, nonces;
-  for (int i = 0; i < 3; ++i) {
-    const cJSON* e = cJSON_GetArrayItem(log, i);
+  for (const cJSON* e : stops) {
     tokens.insert(cJSON_GetObjectItem(e, "ClientToken")->valuestring);
     nonces.insert(cJSON_GetObjectItem(e, "nonce")->valuestring);
   }

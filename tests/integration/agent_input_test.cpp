@@ -67,7 +67,7 @@ TEST_F(BadInput, EachRuleOfTheContractAndTheAgentStillServes) {
   auto ok = probe->wait_result("b-good");
   ASSERT_TRUE(ok.has_value());
   EXPECT_TRUE(Json(ok->payload).is_true({"ok"})) << ok->payload;
-  EXPECT_EQ(emulator->state().num({"requests"}), 1);
+  EXPECT_EQ(emulator->calls("StopInstance"), 1);
 }
 
 TEST_F(BadInput, ResultsAndStatusMessagesOnTheTopicAreIgnored) {
@@ -76,7 +76,7 @@ TEST_F(BadInput, ResultsAndStatusMessagesOnTheTopicAreIgnored) {
   probe->publish(Agent::command_topic(), stop_command("after", "i-1"));
   ASSERT_TRUE(probe->wait_result("after").has_value());
   EXPECT_EQ(probe->results_for("r-1").size(), 1u);  // only the probe's own message, no answer
-  EXPECT_EQ(emulator->state().num({"requests"}), 1);
+  EXPECT_EQ(emulator->calls("StopInstance"), 1);
 }
 
 TEST_F(BadInput, ControlCharactersInACommandReachTheLogEscaped) {

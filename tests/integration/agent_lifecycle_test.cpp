@@ -141,7 +141,7 @@ TEST(Lifecycle, Mqtt311ModeAnswersOnTheCommandTopicAndIgnoresItsOwnResults) {
   EXPECT_EQ(r->topic, Agent::command_topic());
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(probe.results_for("v3-1").size(), 1u);
-  EXPECT_EQ(emulator.state().num({"requests"}), 1);
+  EXPECT_EQ(emulator.calls("StopInstance"), 1);
 }
 
 TEST(Lifecycle, GatewayIdFromTheCommandLineOverridesTheEnvironmentWhichOverridesTheFile) {

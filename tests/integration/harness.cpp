@@ -233,6 +233,20 @@ std::string Emulator::request(const std::string& method, const std::string& path
 }
 
 Json Emulator::state() { return Json(request("GET", "/__emulator/state", "")); }
+std::vector<const cJSON*> emulator_log(const Json& state, const std::string& action) {
+  std::vector<const cJSON*> out;
+  const cJSON* log = state.at({"log"});
+  for (const cJSON* e = log ? log->child : nullptr; e; e = e->next) {
+    const cJSON* a = cJSON_GetObjectItemCaseSensitive(e, "action");
+    if (cJSON_IsString(a) && action == a->valuestring) out.push_back(e);
+  }
+  return out;
+}
+
+double Emulator::calls(const std::string& action) {
+  const double n = state().num({"actions", action.c_str()});
+  return n < 0 ? 0 : n;
+}
 void Emulator::set_faults(const std::string& faults_json) { request("POST", "/__emulator/faults", faults_json); }
 
 Agent::Agent(const TempDir& dir, AgentOptions o, bool wait_ready) {
@@ -359,6 +373,44 @@ std::vector<MqttProbe::Received> MqttProbe::results_for(const std::string& id) {
   std::vector<Received> out;
   for (const auto& r : received_)
     if (is_result_for(r.payload, id)) out.push_back(r);
+  return out;
+}
+
+static bool is_lifecycle_for(const std::string& payload, const std::string& id) {
+  Json j(payload);
+  return j.valid() && j.str({"type"}) == "lifecycle" && j.str({"id"}) == id;
+}
+
+std::vector<MqttProbe::Received> MqttProbe::lifecycle_for(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Received> out;
+  for (const auto& r : received_)
+    if (is_lifecycle_for(r.payload, id)) out.push_back(r);
+  return out;
+}
+
+std::optional<MqttProbe::Received> MqttProbe::wait_lifecycle(const std::string& id, bool final_only,
+                                                             std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  std::optional<Received> found;
+  cv_.wait_for(lock, timeout, [&] {
+    for (const auto& r : received_)
+      if (is_lifecycle_for(r.payload, id) && (!final_only || Json(r.payload).is_true({"final"}))) {
+        found = r;
+        return true;
+      }
+    return false;
+  });
+  return found;
+}
+
+std::vector<MqttProbe::Received> MqttProbe::messages_for(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Received> out;
+  for (const auto& r : received_)
+    if (Json j(r.payload); j.valid() && j.str({"id"}) == id &&
+                           (j.str({"type"}) == "result" || j.str({"type"}) == "lifecycle"))
+      out.push_back(r);
   return out;
 }
 

@@ -109,6 +109,10 @@ struct Json {
   std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root;
 };
 
+// The entries of the emulator's request log (state()["log"]) for one action, in order. They point
+// into `state`: keep it alive (not a temporary) while they are used.
+std::vector<const cJSON*> emulator_log(const Json& state, const std::string& action);
+
 struct EmulatorOptions {
   std::string cert = "server.pem";
   std::string key = "server.key";
@@ -131,6 +135,8 @@ class Emulator {
   std::string endpoint() const { return "https://localhost:" + std::to_string(port_); }
   // GET /__emulator/state
   Json state();
+  // How many API calls of `action` the emulator answered (StopInstance, ListInstanceStatus), 0 when none.
+  double calls(const std::string& action);
   void set_faults(const std::string& faults_json);
   std::string log() const { return proc_->log(); }
   Process& process() { return *proc_; }
@@ -195,6 +201,12 @@ class MqttProbe {
   // Every result with that id seen so far.
   std::vector<Received> results_for(const std::string& id);
   std::size_t result_count();
+  // Lifecycle messages (type "lifecycle") of command `id`, in the order received.
+  std::vector<Received> lifecycle_for(const std::string& id);
+  // Waits for the first lifecycle message of `id` (the final one when `final_only`).
+  std::optional<Received> wait_lifecycle(const std::string& id, bool final_only, std::chrono::milliseconds timeout = 15s);
+  // Every result and lifecycle message of `id`, in the order received.
+  std::vector<Received> messages_for(const std::string& id);
 
  private:
   std::unique_ptr<mqtt::async_client> client_;
