@@ -21,6 +21,10 @@ namespace {
 const char* const kRunning = "ace0706b2ac4454d984295a94213ct01";
 const char* const kStopped = "ace0706b2ac4454d984295a94213ct02";
 const char* const kRunning2 = "ace0706b2ac4454d984295a94213ct03";
+// For stop --wait: Stopping for 2 s, then Stopped; stuck in Stopping; back to Running.
+const char* const kSlow = "ace0706b2ac4454d984295a94213ct04";
+const char* const kStuck = "ace0706b2ac4454d984295a94213ct05";
+const char* const kBounce = "ace0706b2ac4454d984295a94213ct06";
 
 struct CtlRun {
   int exit_code = -1;
@@ -45,14 +49,22 @@ class SwasctlTest : public ::testing::Test {
     return {"stop", "--broker", mosquitto_.uri(), "--gateway", gateway, "--instance", instance,
             "--region", "cn-hangzhou"};
   }
-  void start_agent() { agent_ = std::make_unique<Agent>(dir_, AgentOptions(mosquitto_.uri(), emulator_.endpoint())); }
+  // `follow`: the agent's follow settings, a JSON object.
+  void start_agent(const std::string& follow = "") {
+    AgentOptions o(mosquitto_.uri(), emulator_.endpoint());
+    if (!follow.empty()) o.extra_config = R"(,"follow":)" + follow;
+    agent_ = std::make_unique<Agent>(dir_, o);
+  }
 
   TempDir dir_;
   Mosquitto mosquitto_{dir_};
   Emulator emulator_{dir_, std::string(R"([{"InstanceId":")") + kRunning +
                                R"(","RegionId":"cn-hangzhou","state":"Running"},{"InstanceId":")" + kStopped +
                                R"(","RegionId":"cn-hangzhou","state":"Stopped"},{"InstanceId":")" + kRunning2 +
-                               R"(","RegionId":"cn-hangzhou","state":"Running"}])"};
+                               R"(","RegionId":"cn-hangzhou","state":"Running"},{"InstanceId":")" + kSlow +
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":2000},{"InstanceId":")" + kStuck +
+                               R"(","RegionId":"cn-hangzhou","stop_outcome":"StuckStopping"},{"InstanceId":")" + kBounce +
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":600,"stop_outcome":"BackToRunning"}])"};
   std::unique_ptr<Agent> agent_;
   int runs_ = 0;
 };
@@ -154,6 +166,102 @@ TEST_F(SwasctlTest, StopOfARunningInstancePrintsTheRequestIdAndExits0) {
   EXPECT_EQ(r.output.rfind("OK  RequestId ", 0), 0u) << r.output;
   EXPECT_NE(r.output.find(std::string("InstanceId ") + kRunning), std::string::npos) << r.output;
   EXPECT_EQ(emulator_.state().num({"stops", kRunning}), 1);
+}
+
+// The index of the first line starting with `prefix`, or -1.
+int line_starting(const std::vector<std::string>& lines, const std::string& prefix) {
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    if (lines[i].rfind(prefix, 0) == 0) return static_cast<int>(i);
+  return -1;
+}
+
+TEST_F(SwasctlTest, WaitPrintsStoppingThenStoppedAndExits0) {
+  start_agent(R"({"interval_ms":200,"deadline_s":30})");
+  auto args = stop_args(Agent::gateway_id(), kSlow);
+  args.insert(args.end(), {"--wait", "--wait-timeout", "30s"});
+  const CtlRun r = swasctl(args, 60s);
+  EXPECT_EQ(r.exit_code, 0) << r.output << agent_->process().log();
+  const auto lines = lines_of(r.output);
+  ASSERT_GE(lines.size(), 4u) << r.output;
+  EXPECT_EQ(lines[0].rfind("OK  RequestId ", 0), 0u) << r.output;
+  const int stopping = line_starting(lines, "Stopping (");
+  EXPECT_GE(stopping, 2) << r.output;
+  EXPECT_EQ(lines.back().rfind("Stopped after ", 0), 0u) << r.output;
+  EXPECT_EQ(line_starting(lines, "Stopped after "), static_cast<int>(lines.size()) - 1) << r.output;
+  EXPECT_EQ(emulator_.state().num({"stops", kSlow}), 1);
+}
+
+TEST_F(SwasctlTest, WaitWithJsonPrintsTheAgentsLifecycleMessages) {
+  start_agent(R"({"interval_ms":200,"deadline_s":30})");
+  auto args = stop_args(Agent::gateway_id(), kRunning);
+  args.insert(args.end(), {"--wait", "--json", "--id", "ctl-wait-json-1"});
+  const CtlRun r = swasctl(args, 60s);
+  EXPECT_EQ(r.exit_code, 0) << r.output << agent_->process().log();
+  const auto lines = lines_of(r.output);
+  ASSERT_GE(lines.size(), 2u) << r.output;
+  const Json result(lines.front());
+  EXPECT_EQ(result.str({"type"}), "result") << r.output;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const Json m(lines[i]);
+    EXPECT_EQ(m.str({"type"}), "lifecycle") << lines[i];
+    EXPECT_EQ(m.str({"id"}), "ctl-wait-json-1") << lines[i];
+    EXPECT_EQ(m.str({"RequestId"}), result.str({"RequestId"})) << lines[i];
+  }
+  const Json last(lines.back());
+  EXPECT_TRUE(last.is_true({"final"})) << r.output;
+  EXPECT_EQ(last.str({"outcome"}), "Stopped") << r.output;
+  EXPECT_EQ(last.str({"Status"}), "Stopped") << r.output;
+}
+
+TEST_F(SwasctlTest, WaitForAnInstanceStuckInStoppingExits5) {
+  start_agent(R"({"interval_ms":200,"deadline_s":2})");
+  auto args = stop_args(Agent::gateway_id(), kStuck);
+  args.insert(args.end(), {"--wait", "--wait-timeout", "30s"});
+  const CtlRun r = swasctl(args, 60s);
+  EXPECT_EQ(r.exit_code, 5) << r.output << agent_->process().log();
+  const auto lines = lines_of(r.output);
+  EXPECT_GE(line_starting(lines, "Stopping ("), 2) << r.output;
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind("TimedOut after ", 0), 0u) << r.output;
+  EXPECT_NE(lines.back().find("(Status Stopping)"), std::string::npos) << r.output;
+}
+
+TEST_F(SwasctlTest, WaitForAnInstanceThatGoesBackToRunningExits6) {
+  start_agent(R"({"interval_ms":200,"deadline_s":30})");
+  auto args = stop_args(Agent::gateway_id(), kBounce);
+  args.insert(args.end(), {"--wait", "--wait-timeout", "30s"});
+  const CtlRun r = swasctl(args, 60s);
+  EXPECT_EQ(r.exit_code, 6) << r.output << agent_->process().log();
+  const auto lines = lines_of(r.output);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind("UnexpectedStatus after ", 0), 0u) << r.output;
+  EXPECT_NE(lines.back().find("(Status Running)"), std::string::npos) << r.output;
+}
+
+TEST_F(SwasctlTest, WaitOnAGatewayThatDoesNotFollowExits3) {
+  start_agent(R"({"enabled":false})");
+  auto args = stop_args(Agent::gateway_id(), kRunning);
+  args.insert(args.end(), {"--wait", "--wait-timeout", "2s"});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_EQ(r.output.rfind("OK  RequestId ", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("TIMEOUT  no lifecycle message from gateway gw-it within 2s"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("follow.enabled false"), std::string::npos) << r.output;
+  const Json state = emulator_.state();
+  EXPECT_EQ(state.num({"actions", "StopInstance"}), 1);
+  EXPECT_EQ(state.at({"actions", "ListInstanceStatus"}), nullptr) << state.text;  // never polled
+}
+
+// With the agent following (its defaults), swasctl without --wait still prints just the result.
+TEST_F(SwasctlTest, WithoutWaitAFollowingAgentChangesNothing) {
+  start_agent();
+  const CtlRun r = swasctl(stop_args(Agent::gateway_id(), kRunning));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto lines = lines_of(r.output);
+  ASSERT_EQ(lines.size(), 2u) << r.output;
+  EXPECT_EQ(lines[0].rfind("OK  RequestId ", 0), 0u) << r.output;
+  EXPECT_EQ(lines[1].rfind("    command ", 0), 0u) << r.output;
 }
 
 // Without --wait swasctl prints the result and leaves, exactly as before lifecycle messages
