@@ -18,7 +18,7 @@ namespace {
 using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
 
 constexpr std::size_t kMaxWordLength = 64;      // Status and outcome
-constexpr std::size_t kMaxMessageShown = 500;   // Message and the error's fields
+constexpr std::size_t kMaxMessageShown = 1000;  // Message and the error's fields (the agent's run to ~400)
 constexpr double kMaxElapsedMs = 1e12;          // about 31 years: anything more is nonsense
 
 std::string string_at(const cJSON* obj, const char* key) {
