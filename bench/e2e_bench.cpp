@@ -6,11 +6,16 @@
 // result's arrival), then 3 bursts of 1,000 published at once (throughput until the last result,
 // CPU per command, peak RSS), then SIGTERM and the agent's "https: ..." line. Then the same bursts
 // with the default queue depth, to count the Busy answers. Every command stops its own Running
-// instance, so every one is a success path. Prints a Markdown table on stdout, progress on
-// stderr; exits 1 if a command went unanswered. docs/performance.md explains the figures.
+// instance, so every one is a success path; these scenarios run with follow.enabled false (the
+// stop path alone). Then the follow scenario (issue 12): commands at random gaps, each instance
+// Stopping for a known time, followed to Stopped at two poll intervals: command → RequestId and
+// → Stopped, the overhead beyond the stopping time, ListInstanceStatus calls. Prints Markdown
+// tables on stdout, progress on stderr; exits 1 if a command went unanswered or a follow did not
+// end Stopped. docs/performance.md explains the figures.
 //
 //   swas-e2e-bench [--sequential N] [--burst N] [--bursts N] [--queue-depth N] [--warmup N]
-//                  [--publish-window N] [--only full|process|default] [--smoke]
+//                  [--publish-window N] [--follow-commands N] [--only full|process|default|follow]
+//                  [--smoke]
 #include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,6 +27,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <cinttypes>
 #include <condition_variable>
@@ -164,6 +170,10 @@ struct Arrival {
   bool arrived = false;
   bool ok = false;
   bool busy = false;
+  // Lifecycle messages of the slot's command (the follow scenario): the first progress message and
+  // the final one.
+  std::optional<Clock::time_point> progress_at, final_at;
+  std::string outcome;
 };
 
 class Driver {
@@ -193,6 +203,7 @@ class Driver {
     std::lock_guard<std::mutex> lock(mutex_);
     arrivals_.assign(n, Arrival{});
     answered_ = 0;
+    finals_ = 0;
   }
 
   mqtt::delivery_token_ptr publish(const std::string& topic, const std::string& payload, std::size_t slot) {
@@ -215,6 +226,12 @@ class Driver {
     cv_.wait_until(lock, deadline, [&] { return answered_ >= count; });
     return answered_;
   }
+  // Waits until `count` slots have their final lifecycle message, or the deadline.
+  std::size_t wait_finals(std::size_t count, Clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait_until(lock, deadline, [&] { return finals_ >= count; });
+    return finals_;
+  }
   bool wait_slot(std::size_t slot, Clock::time_point deadline) {
     std::unique_lock<std::mutex> lock(mutex_);
     return cv_.wait_until(lock, deadline, [&] { return arrivals_[slot].arrived; });
@@ -235,6 +252,24 @@ class Driver {
     const std::string corr = mqtt::get<std::string>(m->get_properties(), mqtt::property::CORRELATION_DATA);
     const std::string& payload = m->get_payload_str();
     const std::size_t slot = static_cast<std::size_t>(std::strtoul(corr.c_str(), nullptr, 10));
+    if (payload.find("\"type\":\"lifecycle\"") != std::string::npos) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (slot >= arrivals_.size()) {
+        ++unexpected_;
+        return;
+      }
+      Arrival& a = arrivals_[slot];
+      if (payload.find("\"final\":true") == std::string::npos) {
+        if (!a.progress_at) a.progress_at = now;
+      } else if (!a.final_at) {
+        a.final_at = now;
+        const auto at = payload.find("\"outcome\":\"");
+        if (at != std::string::npos) a.outcome = payload.substr(at + 11, payload.find('"', at + 11) - (at + 11));
+        ++finals_;
+      }
+      cv_.notify_all();
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (slot >= arrivals_.size() || arrivals_[slot].arrived) {
@@ -258,6 +293,7 @@ class Driver {
   std::condition_variable cv_;
   std::vector<Arrival> arrivals_;
   std::size_t answered_ = 0;
+  std::size_t finals_ = 0;
   std::atomic<std::size_t> unexpected_{0};
 };
 
@@ -271,6 +307,11 @@ std::string fmt(double v, int decimals = 2) {
 // ---- scenarios --------------------------------------------------------------------------------
 
 struct Settings {
+  // The follow scenario: commands spaced at random, each instance Stopping for follow_stop_ms,
+  // once for each poll interval.
+  std::size_t follow_n = 60;
+  std::uint32_t follow_stop_ms = 3000;
+  std::vector<std::uint32_t> follow_intervals_ms = {1000, 2000};
   std::size_t warmup = 8;
   std::size_t sequential = 200;
   std::size_t burst = 1000;
@@ -353,7 +394,8 @@ Report run(const std::string& name, const std::string& durability, std::size_t q
   Emulator cloud(dir, instances_json("", total), eopts);
 
   AgentOptions aopts(broker.uri(), cloud.endpoint());
-  aopts.extra_config = R"(,"journal":{"durability":")" + durability + "\"}";
+  // The stop path alone: following is measured by its own scenario (run_follow).
+  aopts.extra_config = R"(,"journal":{"durability":")" + durability + R"("},"follow":{"enabled":false})";
   if (queue_depth != 64) aopts.extra_config += R"(,"commands":{"queue_depth":)" + std::to_string(queue_depth) + "}";
   // SWAS_BENCH_AGENT_ENV="K=V K=V": extra environment for the agent (e.g. heaptrack's LD_PRELOAD).
   if (const char* extra = std::getenv("SWAS_BENCH_AGENT_ENV")) {
@@ -493,6 +535,124 @@ Report run(const std::string& name, const std::string& durability, std::size_t q
   return r;
 }
 
+// ---- following to Stopped (issue 12) ----------------------------------------------------------
+
+struct FollowReport {
+  std::uint32_t interval_ms = 0, stop_ms = 0;
+  std::size_t n = 0, results_ok = 0, finals = 0, stopped = 0;
+  double result_p50 = -1, result_p99 = -1, stopped_p50 = -1, stopped_p99 = -1;
+  double overhead_p50 = -1, overhead_p99 = -1, overhead_max = -1;
+  double list_calls = -1, phase_s = -1;
+  double cpu_ms_per_cmd = -1;
+};
+
+// Commands published one by one at random gaps of 0..2 intervals (so follows overlap and start
+// at every phase of the poll cadence), each to its own instance that stays Stopping for
+// `stop_ms`; waits for every final lifecycle message.
+FollowReport run_follow(std::uint32_t interval_ms, const Settings& s, unsigned seed) {
+  FollowReport r;
+  r.interval_ms = interval_ms;
+  r.stop_ms = s.follow_stop_ms;
+  r.n = s.follow_n;
+  progress("== follow, interval " + std::to_string(interval_ms) + " ms, stopping time " +
+           std::to_string(s.follow_stop_ms) + " ms, " + std::to_string(s.follow_n) + " commands");
+  TempDir dir;
+  Mosquitto broker(dir);
+  EmulatorOptions eopts;
+  eopts.stop_delay_ms = static_cast<int>(s.follow_stop_ms);
+  const std::string tag = "f" + std::to_string(interval_ms);
+  Emulator cloud(dir, instances_json(tag, s.follow_n), eopts);
+  AgentOptions aopts(broker.uri(), cloud.endpoint());
+  aopts.extra_config = R"(,"follow":{"interval_ms":)" + std::to_string(interval_ms) + "}";
+  Agent agent(dir, aopts);
+  const pid_t pid = agent.process().pid();
+  Driver driver(broker.uri(), "bench/replies/follow-" + tag);
+  driver.reset(s.follow_n);
+  std::vector<Clock::time_point> sent(s.follow_n);
+  unsigned state = seed;
+  auto next_random = [&state] {  // xorshift32: the same gaps for the same seed
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    return state;
+  };
+  const CpuSample c0 = cpu(pid);
+  const auto phase0 = Clock::now();
+  for (std::size_t i = 0; i < s.follow_n; ++i) {
+    sent[i] = Clock::now();
+    driver.publish(Agent::command_topic(),
+                   swas::it::stop_command("f-" + std::to_string(i), instance_id(tag, i), "cn-hangzhou"), i);
+    std::this_thread::sleep_for(std::chrono::milliseconds(next_random() % (2 * interval_ms)));
+  }
+  const auto deadline = Clock::now() + std::chrono::milliseconds(s.follow_stop_ms + 4 * interval_ms + 30000);
+  r.finals = driver.wait_finals(s.follow_n, deadline);
+  r.phase_s = ms_between(phase0, Clock::now()) / 1000.0;
+  const CpuSample c1 = cpu(pid);
+  r.cpu_ms_per_cmd = (c1.sched_ms - c0.sched_ms) / static_cast<double>(s.follow_n);
+  std::vector<double> to_result, to_stopped, overhead;
+  const auto arrivals = driver.arrivals();
+  for (std::size_t i = 0; i < arrivals.size(); ++i) {
+    const Arrival& a = arrivals[i];
+    if (a.arrived && a.ok) {
+      ++r.results_ok;
+      to_result.push_back(ms_between(sent[i], a.at));
+    }
+    if (a.final_at && a.outcome == "Stopped") {
+      ++r.stopped;
+      to_stopped.push_back(ms_between(sent[i], *a.final_at));
+      if (a.arrived) overhead.push_back(ms_between(a.at, *a.final_at) - s.follow_stop_ms);
+    }
+  }
+  for (auto* v : {&to_result, &to_stopped, &overhead}) std::sort(v->begin(), v->end());
+  r.result_p50 = percentile(to_result, 50);
+  r.result_p99 = percentile(to_result, 99);
+  r.stopped_p50 = percentile(to_stopped, 50);
+  r.stopped_p99 = percentile(to_stopped, 99);
+  r.overhead_p50 = percentile(overhead, 50);
+  r.overhead_p99 = percentile(overhead, 99);
+  r.overhead_max = overhead.empty() ? -1 : overhead.back();
+  r.list_calls = cloud.calls("ListInstanceStatus");
+  agent.process().signal(SIGTERM);
+  agent.process().wait_exit(30s);
+  if (r.finals < s.follow_n) progress(std::to_string(s.follow_n - r.finals) + " follows without a final message");
+  return r;
+}
+
+void print_follow_table(const std::vector<FollowReport>& rs) {
+  std::cout << "\n| following to Stopped |";
+  for (const auto& r : rs) std::cout << " interval " << fmt(r.interval_ms / 1000.0, 1) << " s |";
+  std::cout << "\n|---|";
+  for (std::size_t i = 0; i < rs.size(); ++i) std::cout << "---|";
+  std::cout << "\n";
+  auto row = [&](const std::string& label, auto cell) {
+    std::cout << "| " << label << " |";
+    for (const auto& r : rs) std::cout << " " << cell(r) << " |";
+    std::cout << "\n";
+  };
+  row("emulator's stopping time (Stopping → Stopped)", [](const FollowReport& r) { return std::to_string(r.stop_ms) + " ms"; });
+  row("commands (one at a time, random gaps of 0–2 intervals) / ok / final Stopped", [](const FollowReport& r) {
+    return std::to_string(r.n) + " / " + std::to_string(r.results_ok) + " / " + std::to_string(r.stopped);
+  });
+  row("command → RequestId p50 / p99",
+      [](const FollowReport& r) { return fmt(r.result_p50, 1) + " / " + fmt(r.result_p99, 1) + " ms"; });
+  row("**command → Stopped p50 / p99**",
+      [](const FollowReport& r) { return "**" + fmt(r.stopped_p50, 0) + " / " + fmt(r.stopped_p99, 0) + " ms**"; });
+  row("overhead beyond the cloud's stopping time (RequestId → Stopped − stopping time) p50 / p99 / max",
+      [](const FollowReport& r) {
+        return fmt(r.overhead_p50, 0) + " / " + fmt(r.overhead_p99, 0) + " / " + fmt(r.overhead_max, 0) + " ms";
+      });
+  row("ListInstanceStatus calls in all / per followed stop", [](const FollowReport& r) {
+    return fmt(r.list_calls, 0) + " / " + fmt(r.n ? r.list_calls / static_cast<double>(r.n) : -1, 2);
+  });
+  row("one poller per instance at the same interval would make (per stop)", [](const FollowReport& r) {
+    // A poll right after the result, then one per interval until the stopping time has passed.
+    return fmt(1.0 + std::ceil(static_cast<double>(r.stop_ms) / r.interval_ms), 0);
+  });
+  row("ListInstanceStatus calls per minute while following",
+      [](const FollowReport& r) { return fmt(r.phase_s > 0 ? r.list_calls * 60.0 / r.phase_s : -1, 1); });
+  row("agent CPU per followed stop (schedstat)", [](const FollowReport& r) { return fmt(r.cpu_ms_per_cmd, 3) + " ms"; });
+}
+
 std::string mb(long kb) { return kb < 0 ? "—" : fmt(static_cast<double>(kb) / 1024.0, 2) + " MB"; }
 std::string count(std::size_t a, std::size_t b) { return std::to_string(a) + "/" + std::to_string(b); }
 
@@ -587,12 +747,15 @@ int main(int argc, char** argv) {
     else if (a == "--bursts") s.bursts = value();
     else if (a == "--publish-window") s.publish_window = std::max<std::size_t>(1, value());
     else if (a == "--only" && i + 1 < argc) only = argv[++i];
+    else if (a == "--follow-commands") s.follow_n = std::max<std::size_t>(1, value());
     else if (a == "--smoke") {
       s.sequential = 20;
       s.burst = 100;
       s.bursts = 1;
+      s.follow_n = 10;
+      s.follow_intervals_ms = {500};
     } else {
-      std::cerr << "usage: swas-e2e-bench [--sequential N] [--burst N] [--queue-depth N] [--warmup N] [--bursts N] [--publish-window N] [--only full|process|default] [--smoke]\n";
+      std::cerr << "usage: swas-e2e-bench [--sequential N] [--burst N] [--queue-depth N] [--warmup N] [--bursts N] [--publish-window N] [--follow-commands N] [--only full|process|default|follow] [--smoke]\n";
       return 2;
     }
   }
@@ -602,8 +765,13 @@ int main(int argc, char** argv) {
     if (only.empty() || only == "process") reports.push_back(run("process", "process", s.queue_depth, true, s));
     if (only.empty() || only == "default")
       reports.push_back(run("full, default queue (64)", "full", 64, false, s));
-    print_table(reports, s.warmup);
-    bool complete = !reports.empty();
+    std::vector<FollowReport> follows;
+    if (only.empty() || only == "follow")
+      for (std::uint32_t interval : s.follow_intervals_ms) follows.push_back(run_follow(interval, s, 20261203u));
+    if (!reports.empty()) print_table(reports, s.warmup);
+    if (!follows.empty()) print_follow_table(follows);
+    bool complete = !reports.empty() || !follows.empty();
+    for (const FollowReport& f : follows) complete = complete && f.stopped == f.n;
     for (const Report& r : reports) {
       complete = complete && r.seq_answered == r.seq_n && r.bursts.size() == s.bursts;
       for (const auto& b : r.bursts) complete = complete && b.answered == r.burst_n;

@@ -89,7 +89,8 @@ std::optional<std::string> check_topic(const std::string& topic, const char* opt
   return std::nullopt;
 }
 
-std::optional<std::string> check_stop(StopOptions& o, const std::string& timeout, const std::string& expires) {
+std::optional<std::string> check_stop(StopOptions& o, const std::string& timeout, const std::string& expires,
+                                      const std::string& wait_timeout) {
   if (auto e = check_broker(o.broker)) return e;
   if (auto e = check_gateway(o.gateway, true)) return e;
   if (o.instance.empty()) return std::string("--instance is required");
@@ -105,6 +106,12 @@ std::optional<std::string> check_stop(StopOptions& o, const std::string& timeout
     const auto d = parse_duration(expires);
     if (!d || *d < std::chrono::seconds(1)) return "--expires '" + expires + "': use for example 10m or 90s (1s to 1h)";
     o.expires = *d;
+  }
+  if (!wait_timeout.empty()) {
+    if (!o.wait) return std::string("--wait-timeout needs --wait");
+    const auto d = parse_duration(wait_timeout);
+    if (!d) return "--wait-timeout '" + wait_timeout + "': use for example 11m, 90s or 500ms (at most 1h)";
+    o.wait_timeout = *d;
   }
   if (o.command_topic.empty()) o.command_topic = "swas/" + o.gateway + "/commands";
   return check_topic(o.command_topic, "--command-topic", false);
@@ -126,6 +133,7 @@ Invocation parse_stop(const std::vector<std::string>& args) {
   StopOptions o;
   std::string timeout;
   std::string expires;
+  std::string wait_timeout;
   OptionTable t;
   add_broker_options(t, o.broker);
   t["--gateway"] = {&o.gateway, nullptr};
@@ -138,10 +146,12 @@ Invocation parse_stop(const std::vector<std::string>& args) {
   t["--timeout"] = {&timeout, nullptr};
   t["--expires"] = {&expires, nullptr};
   t["--json"] = {nullptr, &o.json};
+  t["--wait"] = {nullptr, &o.wait};
+  t["--wait-timeout"] = {&wait_timeout, nullptr};
   bool help = false;
   auto error = fill_options(args, 1, t, help);
   if (help) return HelpRequest{stop_usage()};
-  if (!error) error = check_stop(o, timeout, expires);
+  if (!error) error = check_stop(o, timeout, expires, wait_timeout);
   if (error) return UsageError{"swasctl stop: " + *error, stop_usage()};
   return o;
 }

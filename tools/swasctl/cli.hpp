@@ -15,6 +15,9 @@ constexpr int kExitFailed = 1;      // the cloud or the agent answered with an e
 constexpr int kExitUsage = 2;       // bad command line
 constexpr int kExitTimeout = 3;     // no answer in time
 constexpr int kExitBroker = 4;      // the broker could not be reached or refused us
+// stop --wait only (docs/fleet.md, "Waiting for Stopped"):
+constexpr int kExitNotStopped = 5;  // not Stopped in time: TimedOut, or our wait ran out after progress
+constexpr int kExitWontStop = 6;    // will not stop or cannot be followed: UnexpectedStatus, NotFound, ...
 
 constexpr std::chrono::milliseconds kMaxDuration{3600 * 1000};
 
@@ -45,6 +48,11 @@ struct StopOptions {
   // Default: the timeout, so a command swasctl gave up on does not run hours later.
   std::chrono::milliseconds expires{0};
   bool json = false;
+  // --wait: after a successful result, wait for the agent's lifecycle messages until the final
+  // one, at most `wait_timeout` counted from the result. The default covers the agent's default
+  // follow.deadline_s (600 s) with a minute to spare.
+  bool wait = false;
+  std::chrono::milliseconds wait_timeout{660000};
 };
 
 struct StatusOptions {

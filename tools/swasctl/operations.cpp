@@ -11,6 +11,7 @@
 #include <map>
 #include <vector>
 
+#include "lifecycle_report.hpp"
 #include "mqtt_link.hpp"
 #include "result_report.hpp"
 #include "status_report.hpp"
@@ -43,6 +44,42 @@ int report_timeout(const StopOptions& o, const std::string& id, std::ostream& er
       << "unstarted after " << format_duration(o.expires) << "; if it started, the same stop with --id " << id
       << " gets its result and never stops the instance twice\n";
   return kExitTimeout;
+}
+
+// --wait ran out. Exit 3 when no lifecycle message came at all (nothing says the agent follows
+// stops), 5 when progress came but no final message.
+int report_wait_timeout(const StopOptions& o, const std::string& id, const LifecycleWatch& watch,
+                        std::ostream& err) {
+  if (!watch.heard()) {
+    err << "TIMEOUT  no lifecycle message from gateway " << o.gateway << " within " << format_duration(o.wait_timeout)
+        << " after the result (command " << id << "); the stop itself was accepted\n"
+        << "hint: the gateway may run an older agent, which does not follow stops, or have follow.enabled false; "
+        << "a command id sent before gets its recorded result but no second follow. Check the instance in the "
+        << "console\n";
+    return kExitTimeout;
+  }
+  const std::string status = watch.last_status().empty() ? std::string("?") : watch.last_status();
+  err << "NOT STOPPED  the instance was still " << status << " when swasctl stopped waiting after "
+      << format_duration(o.wait_timeout) << " (command " << id << ")\n"
+      << "hint: the gateway may still be following it (follow.deadline_s); check the instance in the console, "
+      << "or wait longer with --wait-timeout\n";
+  return kExitNotStopped;
+}
+
+// After a successful result: print the lifecycle messages of command `id` up to the final one.
+int follow_lifecycle(MqttLink& link, const StopOptions& o, const std::string& id, const std::string& correlation,
+                     std::ostream& out, std::ostream& err) {
+  LifecycleWatch watch(id, o.json);
+  const auto deadline = MqttLink::Clock::now() + o.wait_timeout;
+  while (auto msg = link.next(deadline)) {
+    if (msg->correlation_data != correlation) continue;
+    out << watch.take(msg->payload) << std::flush;
+    if (watch.finished()) return watch.exit_code();
+  }
+  if (MqttLink::Clock::now() < deadline)
+    return broker_failure(err, "lost the broker connection while waiting for the instance of command " + id +
+                                   " to stop; the stop itself was accepted");
+  return report_wait_timeout(o, id, watch, err);
 }
 
 // The MQTT password from --password-file; an unreadable or unsafe file is a usage error.
@@ -83,13 +120,19 @@ int run_stop(const StopOptions& options, std::ostream& out, std::ostream& err) {
     return broker_failure(err, *e);
   while (auto msg = link.next(deadline)) {
     if (msg->correlation_data != correlation || !is_result_for(msg->payload, id)) continue;
+    int code = kExitFailed;
     if (o.json) {
       out << msg->payload << "\n";
-      return exit_code_for(msg->payload);
+      code = exit_code_for(msg->payload);
+    } else {
+      const ResultReport report = describe_result(msg->payload);
+      out << report.text;
+      code = report.exit_code;
     }
-    const ResultReport report = describe_result(msg->payload);
-    out << report.text;
-    return report.exit_code;
+    // The agent follows successful stops only.
+    if (!o.wait || code != kExitOk) return code;
+    out << std::flush;
+    return follow_lifecycle(link, o, id, correlation, out, err);
   }
   if (MqttLink::Clock::now() < deadline)
     return broker_failure(err, "lost the broker connection while waiting for the result of command " + id);

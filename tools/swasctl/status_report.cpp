@@ -28,14 +28,6 @@ std::string gateway_from_topic(std::string_view topic) {
   return std::string(topic.substr(start, last - start));
 }
 
-// Control characters would let a hostile payload redraw the operator's terminal.
-std::string printable(std::string text, std::size_t max) {
-  for (char& c : text)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  if (text.size() > max) text = text.substr(0, max - 3) + "...";
-  return text;
-}
-
 std::string counter_text(const GatewayStatus& g, const char* name) {
   const auto it = g.counters.find(name);
   return it == g.counters.end() ? "-" : std::to_string(it->second);
@@ -50,6 +42,13 @@ std::vector<std::string> row_for(const GatewayStatus& g) {
 }
 
 }  // namespace
+
+std::string printable(std::string text, std::size_t max) {
+  for (char& c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  if (text.size() > max) text = text.substr(0, max - 3) + "...";
+  return text;
+}
 
 std::optional<GatewayStatus> parse_status(std::string_view topic, std::string_view payload) {
   if (payload.empty()) return std::nullopt;

@@ -23,6 +23,10 @@ struct GatewayStatus {
 // topic level before "status".
 std::optional<GatewayStatus> parse_status(std::string_view topic, std::string_view payload);
 
+// `text` with control characters made spaces (a hostile payload must not redraw the operator's
+// terminal), cut to `max` (at least 4) characters with "..." at the end.
+std::string printable(std::string text, std::size_t max);
+
 // One header line and one line per gateway, in the order given, columns aligned.
 std::string format_status_table(const std::vector<GatewayStatus>& gateways);
 

@@ -25,13 +25,16 @@ std::string main_usage() {
          "\n"
          "Exit status: 0 ok, 1 the cloud or the agent answered with an error (or, for status\n"
          "--gateway, the gateway is offline), 2 usage error (or an unsafe --password-file),\n"
-         "3 no answer in time, 4 the broker could not be reached or refused us.\n";
+         "3 no answer in time, 4 the broker could not be reached or refused us; stop --wait\n"
+         "also: 5 the instance did not reach Stopped in time, 6 it will not stop or could not\n"
+         "be followed.\n";
 }
 
 std::string stop_usage() {
   return std::string(
              "usage: swasctl stop --broker URI --gateway ID --instance ID --region ID\n"
              "                    [--client-token T] [--id ID] [--timeout 30s] [--expires D] [--json]\n"
+             "                    [--wait [--wait-timeout 11m]]\n"
              "                    [--command-topic TOPIC] [--command-key-file F] [TLS and login options]\n"
              "\n"
              "Publishes a StopInstance command (QoS 1, MQTT 5) to swas/<gateway>/commands with a\n"
@@ -47,15 +50,25 @@ std::string stop_usage() {
              "  --expires D            MQTT message expiry: the command is dropped if it has not\n"
              "                         started by then, e.g. while the gateway is offline\n"
              "                         (default: the --timeout, rounded up to seconds)\n"
-             "  --json                 print the result message as the agent sent it\n"
+             "  --json                 print the result message as the agent sent it (with --wait,\n"
+             "                         each lifecycle message too, one per line)\n"
+             "  --wait                 after the result, wait until the gateway reports the\n"
+             "                         instance Stopped (or gives up), printing each status change,\n"
+             "                         e.g. 'Stopping (0.4 s)', then 'Stopped after 31.9 s'\n"
+             "  --wait-timeout D       how long --wait waits, counted from the result (default 11m:\n"
+             "                         the agent's default follow.deadline_s of 10m, plus 1m)\n"
              "  --command-topic TOPIC  when the agent's mqtt.command_topic is not the default\n"
              "  --command-key-file F   sign the command with this key (the gateway's\n"
              "                         policy.command_key_file): adds issuedAt and signature\n"
              "\n") +
          kBrokerHelp +
          "\n"
-         "Exit status: 0 the cloud accepted the stop (RequestId printed), 1 the cloud or the\n"
-         "agent refused it, 2 usage error, 3 no result in time, 4 broker unreachable.\n";
+         "Exit status: 0 the cloud accepted the stop (RequestId printed; with --wait: and the\n"
+         "instance is Stopped), 1 the cloud or the agent refused it, 2 usage error, 3 no result\n"
+         "in time (with --wait also: no lifecycle message in time, as from an older agent or one\n"
+         "with follow.enabled false), 4 broker unreachable. With --wait: 5 not Stopped in time\n"
+         "(TimedOut, or --wait-timeout ran out after progress), 6 it will not stop or could not\n"
+         "be followed (UnexpectedStatus, NotFound, PollFailed, NotFollowed).\n";
 }
 
 std::string status_usage() {

@@ -35,7 +35,38 @@ TEST(Cli, StopWithTheRequiredOptionsHasTheDefaults) {
   EXPECT_TRUE(o->id.empty());
   EXPECT_TRUE(o->client_token.empty());
   EXPECT_FALSE(o->json);
+  EXPECT_FALSE(o->wait);
+  EXPECT_EQ(o->wait_timeout, 660000ms);  // the agent's default follow.deadline_s (600 s) and a minute
   EXPECT_FALSE(o->broker.tls());
+}
+
+TEST(Cli, WaitAndItsTimeout) {
+  auto args = stop_args();
+  args.insert(args.end(), {"--wait"});
+  Invocation inv = parse(args);
+  ASSERT_TRUE(std::holds_alternative<StopOptions>(inv));
+  EXPECT_TRUE(std::get<StopOptions>(inv).wait);
+  EXPECT_EQ(std::get<StopOptions>(inv).wait_timeout, 660000ms);
+  EXPECT_EQ(std::get<StopOptions>(inv).timeout, 30000ms);  // --timeout still waits for the result
+  EXPECT_EQ(std::get<StopOptions>(inv).expires, 30000ms);
+  args.insert(args.end(), {"--wait-timeout=90s", "--timeout", "5s"});
+  inv = parse(args);
+  ASSERT_TRUE(std::holds_alternative<StopOptions>(inv));
+  EXPECT_EQ(std::get<StopOptions>(inv).wait_timeout, 90000ms);
+  EXPECT_EQ(std::get<StopOptions>(inv).timeout, 5000ms);
+}
+
+TEST(Cli, WaitTimeoutNeedsWaitAndAReadableDuration) {
+  auto with = [](std::vector<std::string> extra) {
+    auto args = stop_args();
+    args.insert(args.end(), extra.begin(), extra.end());
+    return usage_error(args);
+  };
+  EXPECT_NE(with({"--wait-timeout", "5m"}).find("--wait-timeout needs --wait"), std::string::npos);
+  EXPECT_NE(with({"--wait", "--wait-timeout", "forever"}).find("--wait-timeout 'forever'"), std::string::npos);
+  EXPECT_NE(with({"--wait", "--wait-timeout", "2h"}).find("--wait-timeout '2h'"), std::string::npos);
+  EXPECT_NE(with({"--wait", "--wait-timeout"}).find("--wait-timeout needs a value"), std::string::npos);
+  EXPECT_NE(with({"--wait=yes"}).find("--wait takes no value"), std::string::npos);
 }
 
 TEST(Cli, StopOptionalOptionsInBothSpellings) {
@@ -133,6 +164,10 @@ TEST(Cli, StatusDefaultsAndOneGateway) {
 TEST(Cli, HelpVersionAndUnknownCommands) {
   EXPECT_NE(std::get<HelpRequest>(parse({"--help"})).text.find("usage: swasctl stop"), std::string::npos);
   EXPECT_NE(std::get<HelpRequest>(parse({"stop", "--help"})).text.find("--client-token"), std::string::npos);
+  const std::string stop_help = std::get<HelpRequest>(parse({"help", "stop"})).text;
+  EXPECT_NE(stop_help.find("--wait-timeout D"), std::string::npos);
+  EXPECT_NE(stop_help.find("5 not Stopped in time"), std::string::npos);
+  EXPECT_NE(std::get<HelpRequest>(parse({"--help"})).text.find("6 it will not stop"), std::string::npos);
   EXPECT_NE(std::get<HelpRequest>(parse({"status", "-h"})).text.find("--wait"), std::string::npos);
   EXPECT_NE(std::get<HelpRequest>(parse({"help", "status"})).text.find("--status-topic"), std::string::npos);
   EXPECT_EQ(std::get<HelpRequest>(parse({"--version"})).text, "swasctl 9.9.9\n");

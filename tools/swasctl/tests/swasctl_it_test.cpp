@@ -1,5 +1,7 @@
 // swasctl against the real swas-agent, a real mosquitto and the SWAS emulator (tests/integration
-// harness): exit statuses 0, 1, 2, 3 and 4, the text it prints, and `status`.
+// harness): exit statuses 0 to 6, the text it prints, and `status`. `stop --wait` is also run
+// against a scripted stand-in agent, which sends what the real one never does (hostile and
+// misplaced lifecycle messages).
 #include <signal.h>
 
 #include <mqtt/async_client.h>
@@ -7,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <sstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -17,6 +21,10 @@ namespace {
 const char* const kRunning = "ace0706b2ac4454d984295a94213ct01";
 const char* const kStopped = "ace0706b2ac4454d984295a94213ct02";
 const char* const kRunning2 = "ace0706b2ac4454d984295a94213ct03";
+// For stop --wait: Stopping for 2 s, then Stopped; stuck in Stopping; back to Running.
+const char* const kSlow = "ace0706b2ac4454d984295a94213ct04";
+const char* const kStuck = "ace0706b2ac4454d984295a94213ct05";
+const char* const kBounce = "ace0706b2ac4454d984295a94213ct06";
 
 struct CtlRun {
   int exit_code = -1;
@@ -41,17 +49,99 @@ class SwasctlTest : public ::testing::Test {
     return {"stop", "--broker", mosquitto_.uri(), "--gateway", gateway, "--instance", instance,
             "--region", "cn-hangzhou"};
   }
-  void start_agent() { agent_ = std::make_unique<Agent>(dir_, AgentOptions(mosquitto_.uri(), emulator_.endpoint())); }
+  // `follow`: the agent's follow settings, a JSON object.
+  void start_agent(const std::string& follow = "") {
+    AgentOptions o(mosquitto_.uri(), emulator_.endpoint());
+    if (!follow.empty()) o.extra_config = R"(,"follow":)" + follow;
+    agent_ = std::make_unique<Agent>(dir_, o);
+  }
 
   TempDir dir_;
   Mosquitto mosquitto_{dir_};
   Emulator emulator_{dir_, std::string(R"([{"InstanceId":")") + kRunning +
                                R"(","RegionId":"cn-hangzhou","state":"Running"},{"InstanceId":")" + kStopped +
                                R"(","RegionId":"cn-hangzhou","state":"Stopped"},{"InstanceId":")" + kRunning2 +
-                               R"(","RegionId":"cn-hangzhou","state":"Running"}])"};
+                               R"(","RegionId":"cn-hangzhou","state":"Running"},{"InstanceId":")" + kSlow +
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":2000},{"InstanceId":")" + kStuck +
+                               R"(","RegionId":"cn-hangzhou","stop_outcome":"StuckStopping"},{"InstanceId":")" + kBounce +
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":600,"stop_outcome":"BackToRunning"}])"};
   std::unique_ptr<Agent> agent_;
   int runs_ = 0;
 };
+
+// A stand-in agent for gateway gw-fake: answers every command on swas/gw-fake/commands with
+// `script`, in order, on the command's response topic. "{id}" in a payload stands for the
+// command's id; a reply with own_correlation false carries other correlation data.
+class ScriptedAgent {
+ public:
+  struct Reply {
+    std::string payload;
+    bool own_correlation = true;
+  };
+  static std::string gateway_id() { return "gw-fake"; }
+
+  ScriptedAgent(const std::string& uri, std::vector<Reply> script)
+      : script_(std::move(script)),
+        client_(uri, "scripted-agent-" + std::to_string(free_port()), mqtt::create_options(MQTTVERSION_5)) {
+    client_.set_message_callback([this](mqtt::const_message_ptr m) { answer(m); });
+    client_.connect(mqtt::connect_options_builder().mqtt_version(MQTTVERSION_5).clean_start(true).finalize())
+        ->wait_for(10s);
+    client_.subscribe("swas/gw-fake/commands", 1)->wait_for(5s);
+  }
+  ~ScriptedAgent() {
+    try {
+      if (client_.is_connected()) client_.disconnect()->wait_for(2s);
+    } catch (...) {
+    }
+  }
+  int commands() const { return commands_; }
+
+ private:
+  void answer(const mqtt::const_message_ptr& m) {
+    if (!m) return;
+    ++commands_;
+    const Json command(m->get_payload_str());
+    const mqtt::properties& props = m->get_properties();
+    if (!props.contains(mqtt::property::RESPONSE_TOPIC)) return;
+    const auto topic = mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
+    const auto correlation = props.contains(mqtt::property::CORRELATION_DATA)
+                                 ? mqtt::get<std::string>(props, mqtt::property::CORRELATION_DATA)
+                                 : std::string();
+    for (const Reply& reply : script_) {
+      std::string payload = reply.payload;
+      for (std::size_t at; (at = payload.find("{id}")) != std::string::npos;)
+        payload.replace(at, 4, command.str({"id"}));
+      auto msg = mqtt::make_message(topic, payload, 1, false);
+      mqtt::properties out;
+      out.add(mqtt::property(mqtt::property::CORRELATION_DATA, reply.own_correlation ? correlation : "someone-else"));
+      msg->set_properties(out);
+      client_.publish(msg);  // in order (QoS 1, one connection); not waited for inside Paho's callback
+    }
+  }
+
+  std::vector<Reply> script_;
+  std::atomic<int> commands_{0};
+  mqtt::async_client client_;
+};
+
+const char* const kFakeResult =
+    R"({"type":"result","id":"{id}","action":"StopInstance","InstanceId":"i-fake","RegionId":"cn-hangzhou",)"
+    R"("ok":true,"RequestId":"R-fake"})";
+
+std::string fake_lifecycle(const std::string& status, bool final, const std::string& outcome = "",
+                           int elapsed_ms = 412, const std::string& extra = "") {
+  return R"({"type":"lifecycle","id":"{id}","InstanceId":"i-fake","RegionId":"cn-hangzhou","RequestId":"R-fake",)"
+         R"("Status":)" + (status.empty() ? std::string("null") : "\"" + status + "\"") +
+         R"(,"final":)" + (final ? "true" : "false") + (outcome.empty() ? "" : R"(,"outcome":")" + outcome + "\"") +
+         R"(,"elapsedMs":)" + std::to_string(elapsed_ms) + extra + "}";
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
 
 // The table line of `gateway` in swasctl status output ("" when absent).
 std::string line_of(const std::string& output, const std::string& gateway) {
@@ -76,6 +166,212 @@ TEST_F(SwasctlTest, StopOfARunningInstancePrintsTheRequestIdAndExits0) {
   EXPECT_EQ(r.output.rfind("OK  RequestId ", 0), 0u) << r.output;
   EXPECT_NE(r.output.find(std::string("InstanceId ") + kRunning), std::string::npos) << r.output;
   EXPECT_EQ(emulator_.state().num({"stops", kRunning}), 1);
+}
+
+// The index of the first line starting with `prefix`, or -1.
+int line_starting(const std::vector<std::string>& lines, const std::string& prefix) {
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    if (lines[i].rfind(prefix, 0) == 0) return static_cast<int>(i);
+  return -1;
+}
+
+TEST_F(SwasctlTest, WaitPrintsStoppingThenStoppedAndExits0) {
+  start_agent(R"({"interval_ms":200,"deadline_s":30})");
+  auto args = stop_args(Agent::gateway_id(), kSlow);
+  args.insert(args.end(), {"--wait", "--wait-timeout", "30s"});
+  const CtlRun r = swasctl(args, 60s);
+  EXPECT_EQ(r.exit_code, 0) << r.output << agent_->process().log();
+  const auto lines = lines_of(r.output);
+  ASSERT_GE(lines.size(), 4u) << r.output;
+  EXPECT_EQ(lines[0].rfind("OK  RequestId ", 0), 0u) << r.output;
+  const int stopping = line_starting(lines, "Stopping (");
+  EXPECT_GE(stopping, 2) << r.output;
+  EXPECT_EQ(lines.back().rfind("Stopped after ", 0), 0u) << r.output;
+  EXPECT_EQ(line_starting(lines, "Stopped after "), static_cast<int>(lines.size()) - 1) << r.output;
+  EXPECT_EQ(emulator_.state().num({"stops", kSlow}), 1);
+}
+
+TEST_F(SwasctlTest, WaitWithJsonPrintsTheAgentsLifecycleMessages) {
+  start_agent(R"({"interval_ms":200,"deadline_s":30})");
+  auto args = stop_args(Agent::gateway_id(), kRunning);
+  args.insert(args.end(), {"--wait", "--json", "--id", "ctl-wait-json-1"});
+  const CtlRun r = swasctl(args, 60s);
+  EXPECT_EQ(r.exit_code, 0) << r.output << agent_->process().log();
+  const auto lines = lines_of(r.output);
+  ASSERT_GE(lines.size(), 2u) << r.output;
+  const Json result(lines.front());
+  EXPECT_EQ(result.str({"type"}), "result") << r.output;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const Json m(lines[i]);
+    EXPECT_EQ(m.str({"type"}), "lifecycle") << lines[i];
+    EXPECT_EQ(m.str({"id"}), "ctl-wait-json-1") << lines[i];
+    EXPECT_EQ(m.str({"RequestId"}), result.str({"RequestId"})) << lines[i];
+  }
+  const Json last(lines.back());
+  EXPECT_TRUE(last.is_true({"final"})) << r.output;
+  EXPECT_EQ(last.str({"outcome"}), "Stopped") << r.output;
+  EXPECT_EQ(last.str({"Status"}), "Stopped") << r.output;
+}
+
+TEST_F(SwasctlTest, WaitForAnInstanceStuckInStoppingExits5) {
+  start_agent(R"({"interval_ms":200,"deadline_s":2})");
+  auto args = stop_args(Agent::gateway_id(), kStuck);
+  args.insert(args.end(), {"--wait", "--wait-timeout", "30s"});
+  const CtlRun r = swasctl(args, 60s);
+  EXPECT_EQ(r.exit_code, 5) << r.output << agent_->process().log();
+  const auto lines = lines_of(r.output);
+  EXPECT_GE(line_starting(lines, "Stopping ("), 2) << r.output;
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind("TimedOut after ", 0), 0u) << r.output;
+  EXPECT_NE(lines.back().find("(Status Stopping)"), std::string::npos) << r.output;
+}
+
+TEST_F(SwasctlTest, WaitForAnInstanceThatGoesBackToRunningExits6) {
+  start_agent(R"({"interval_ms":200,"deadline_s":30})");
+  auto args = stop_args(Agent::gateway_id(), kBounce);
+  args.insert(args.end(), {"--wait", "--wait-timeout", "30s"});
+  const CtlRun r = swasctl(args, 60s);
+  EXPECT_EQ(r.exit_code, 6) << r.output << agent_->process().log();
+  const auto lines = lines_of(r.output);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind("UnexpectedStatus after ", 0), 0u) << r.output;
+  EXPECT_NE(lines.back().find("(Status Running)"), std::string::npos) << r.output;
+}
+
+TEST_F(SwasctlTest, WaitOnAGatewayThatDoesNotFollowExits3) {
+  start_agent(R"({"enabled":false})");
+  auto args = stop_args(Agent::gateway_id(), kRunning);
+  args.insert(args.end(), {"--wait", "--wait-timeout", "2s"});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_EQ(r.output.rfind("OK  RequestId ", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("TIMEOUT  no lifecycle message from gateway gw-it within 2s"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("follow.enabled false"), std::string::npos) << r.output;
+  const Json state = emulator_.state();
+  EXPECT_EQ(state.num({"actions", "StopInstance"}), 1);
+  EXPECT_EQ(state.at({"actions", "ListInstanceStatus"}), nullptr) << state.text;  // never polled
+}
+
+// With the agent following (its defaults), swasctl without --wait still prints just the result.
+TEST_F(SwasctlTest, WithoutWaitAFollowingAgentChangesNothing) {
+  start_agent();
+  const CtlRun r = swasctl(stop_args(Agent::gateway_id(), kRunning));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto lines = lines_of(r.output);
+  ASSERT_EQ(lines.size(), 2u) << r.output;
+  EXPECT_EQ(lines[0].rfind("OK  RequestId ", 0), 0u) << r.output;
+  EXPECT_EQ(lines[1].rfind("    command ", 0), 0u) << r.output;
+}
+
+// Without --wait swasctl prints the result and leaves, exactly as before lifecycle messages
+// existed: one before the result is not taken for it, those after it are not waited for.
+TEST_F(SwasctlTest, WithoutWaitLifecycleMessagesChangeNothing) {
+  ScriptedAgent fake(mosquitto_.uri(), {{fake_lifecycle("Stopped", true, "Stopped")},
+                                        {fake_lifecycle("Stopping", false)},
+                                        {kFakeResult},
+                                        {fake_lifecycle("Stopping", true, "TimedOut")}});
+  auto args = stop_args(ScriptedAgent::gateway_id(), "i-fake");
+  args.insert(args.end(), {"--id", "ctl-nowait-1"});
+  const CtlRun text = swasctl(args);
+  EXPECT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_EQ(text.output, "OK  RequestId R-fake\n    command ctl-nowait-1, InstanceId i-fake, RegionId cn-hangzhou\n");
+  args.push_back("--json");
+  const CtlRun json = swasctl(args);
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  std::string result = kFakeResult;
+  result.replace(result.find("{id}"), 4, "ctl-nowait-1");
+  EXPECT_EQ(json.output, result + "\n");
+  EXPECT_EQ(fake.commands(), 2);
+}
+
+// Everything a hostile or broken sender could put on the response topic, between a lifecycle
+// message that comes too early and the real ones: none of it counts.
+TEST_F(SwasctlTest, WaitIgnoresMessagesThatDoNotCount) {
+  ScriptedAgent fake(
+      mosquitto_.uri(),
+      {{fake_lifecycle("Stopped", true, "Stopped")},  // before the result: ignored
+       {kFakeResult},
+       {"not json"},
+       {R"({"type":"lifecycle","id":"someone-else","Status":"Stopped","final":true,"outcome":"Stopped"})"},
+       {fake_lifecycle("Stopped", true, "Stopped"), false},  // other correlation data
+       {R"({"type":"lifecycle","id":"{id}","Status":"Stopped","final":"true","outcome":"Stopped"})"},
+       {R"({"type":"lifecycle","id":"{id}","Status":5,"final":true,"outcome":"Stopped"})"},
+       {R"({"type":"lifecycle","id":"{id}","Status":"Stopped","final":true,"outcome":"Stopped","elapsedMs":"1"})"},
+       {R"({"type":"lifecycle","id":"{id}","Status":"Stopped","final":true})"},
+       {fake_lifecycle("Stopped", true, "Stopped", 1, R"(,"pad":")" + std::string(70000, 'x') + "\"")},
+       {kFakeResult},  // a redelivered result
+       {fake_lifecycle("Stopping", false, "", 412)},
+       {fake_lifecycle("Stopping", false, "", 612)},  // the same Status again
+       {fake_lifecycle("Running", true, "UnexpectedStatus", 1234, R"(,"Message":"seen Running twice\u001b[2J")")},
+       {fake_lifecycle("Stopped", true, "Stopped")}});  // after the final one
+  auto args = stop_args(ScriptedAgent::gateway_id(), "i-fake");
+  args.insert(args.end(), {"--id", "ctl-hostile-1", "--wait", "--wait-timeout", "20s"});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 6) << r.output;
+  EXPECT_EQ(r.output,
+            "OK  RequestId R-fake\n"
+            "    command ctl-hostile-1, InstanceId i-fake, RegionId cn-hangzhou\n"
+            "Stopping (0.4 s)\n"
+            "UnexpectedStatus after 1.2 s (Status Running): seen Running twice [2J\n");
+}
+
+TEST_F(SwasctlTest, WaitWithJsonPrintsEachMessageOnALine) {
+  ScriptedAgent fake(mosquitto_.uri(), {{kFakeResult},
+                                        {fake_lifecycle("Stopping", false, "", 300)},
+                                        {fake_lifecycle("Stopped", true, "Stopped", 1500)}});
+  auto args = stop_args(ScriptedAgent::gateway_id(), "i-fake");
+  args.insert(args.end(), {"--id", "ctl-json-wait-1", "--wait", "--json"});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto lines = lines_of(r.output);
+  ASSERT_EQ(lines.size(), 3u) << r.output;
+  EXPECT_EQ(Json(lines[0]).str({"type"}), "result");
+  EXPECT_EQ(Json(lines[1]).str({"Status"}), "Stopping");
+  EXPECT_EQ(Json(lines[2]).str({"outcome"}), "Stopped");
+  EXPECT_EQ(Json(lines[2]).str({"id"}), "ctl-json-wait-1");
+}
+
+// An agent that does not follow stops (older, or follow.enabled false) sends only the result.
+TEST_F(SwasctlTest, WaitWithoutAnyLifecycleMessageExits3) {
+  ScriptedAgent fake(mosquitto_.uri(), {{kFakeResult}});
+  auto args = stop_args(ScriptedAgent::gateway_id(), "i-fake");
+  args.insert(args.end(), {"--id", "ctl-silent-1", "--wait", "--wait-timeout", "1s"});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_EQ(r.output.rfind("OK  RequestId R-fake\n", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("TIMEOUT  no lifecycle message from gateway gw-fake within 1s after the result "
+                          "(command ctl-silent-1)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("older agent"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("follow.enabled false"), std::string::npos) << r.output;
+}
+
+TEST_F(SwasctlTest, WaitThatRunsOutAfterProgressExits5) {
+  ScriptedAgent fake(mosquitto_.uri(), {{kFakeResult}, {fake_lifecycle("Stopping", false)}});
+  auto args = stop_args(ScriptedAgent::gateway_id(), "i-fake");
+  args.insert(args.end(), {"--id", "ctl-slow-1", "--wait", "--wait-timeout", "1s"});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  EXPECT_NE(r.output.find("\nStopping (0.4 s)\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("NOT STOPPED  the instance was still Stopping when swasctl stopped waiting after 1s "
+                          "(command ctl-slow-1)"),
+            std::string::npos)
+      << r.output;
+}
+
+// The agent follows successful stops only: after an error there is nothing to wait for. (A wait
+// would outlast the process limit below, and the exit status would be -1.)
+TEST_F(SwasctlTest, WaitAfterARefusedStopExits1AtOnce) {
+  ScriptedAgent fake(mosquitto_.uri(),
+                     {{R"({"type":"result","id":"{id}","ok":false,"error":{"source":"cloud","HttpStatus":403,)"
+                       R"("Code":"IncorrectInstanceStatus","Message":"no","RequestId":"R-2"}})"}});
+  auto args = stop_args(ScriptedAgent::gateway_id(), "i-fake");
+  args.insert(args.end(), {"--wait", "--wait-timeout", "30m"});
+  const CtlRun r = swasctl(args, 20s);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.output.rfind("FAILED  cloud 403 IncorrectInstanceStatus: no (RequestId R-2)\n", 0), 0u) << r.output;
 }
 
 TEST_F(SwasctlTest, StopOfAStoppedInstanceExits1WithIncorrectInstanceStatusAndAHint) {

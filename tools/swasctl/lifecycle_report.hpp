@@ -1,0 +1,69 @@
+// `swasctl stop --wait`: the agent's lifecycle messages (docs/contract.md, "Following a stop to
+// `Stopped`"), which of them count, what is printed and the exit status. Pure functions.
+#pragma once
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace swasctl {
+
+// Bounds on what a lifecycle message may make swasctl do.
+constexpr std::size_t kMaxLifecyclePayload = 64 * 1024;  // larger payloads are not parsed
+constexpr std::size_t kMaxProgressShown = 100;           // progress lines printed per command
+
+struct LifecycleMessage {
+  std::string status;  // "" when null or absent (no status seen yet)
+  bool final = false;
+  std::string outcome;        // final messages: Stopped, TimedOut, UnexpectedStatus, ...
+  long long elapsed_ms = -1;  // -1 when absent
+  std::string message;        // Message, or ""
+  std::string error;          // PollFailed: "cloud 403 Forbidden.RAM: … (RequestId …)", or ""
+};
+
+// The lifecycle message in `payload` for command `id`, or nullopt when it does not count: not
+// JSON, larger than kMaxLifecyclePayload, not an object, `type` not "lifecycle", `id` not `id`,
+// `final` not a boolean, a final message without an `outcome` of 1-64 printable ASCII
+// characters, `Status` neither null nor 1-64 printable ASCII characters, `elapsedMs` present but
+// not a number from 0 to 10^12, `Message` present but not a string, `error` present but not an
+// object.
+std::optional<LifecycleMessage> parse_lifecycle(std::string_view payload, std::string_view id);
+
+// "Stopping (0.4 s)"; "Stopped after 31.9 s"; "TimedOut after 600.4 s (Status Stopping): …",
+// plus an indented error line for PollFailed. One or two lines, each ending in '\n'.
+std::string describe_lifecycle(const LifecycleMessage& m);
+
+// 0 for Stopped, kExitNotStopped for TimedOut, kExitWontStop for every other outcome
+// (UnexpectedStatus, NotFound, PollFailed, NotFollowed, and outcomes this swasctl does not know).
+int exit_code_for_outcome(std::string_view outcome);
+
+// The lifecycle messages of one command, taken in the order they arrive after its result.
+class LifecycleWatch {
+ public:
+  LifecycleWatch(std::string id, bool json);
+
+  // One message from the command's response topic (with its correlation data). Returns what to
+  // print: "" for a message that does not count (parse_lifecycle), for any message after the
+  // final one, for a progress message whose Status is the one shown last (an MQTT redelivery),
+  // and for progress past kMaxProgressShown (one line says so). With json, the payload as
+  // received on one line; otherwise describe_lifecycle.
+  std::string take(std::string_view payload);
+
+  bool finished() const { return finished_; }  // the final message was taken
+  int exit_code() const { return exit_code_; }  // after finished()
+  bool heard() const { return heard_; }         // at least one message counted
+  // The Status of the last message that counted ("" if none or null).
+  const std::string& last_status() const { return last_status_; }
+
+ private:
+  std::string id_;
+  bool json_ = false;
+  bool finished_ = false;
+  bool heard_ = false;
+  int exit_code_ = -1;
+  std::string last_status_;
+  std::optional<std::string> last_shown_;  // Status of the last progress line printed
+  std::size_t progress_shown_ = 0;
+};
+
+}  // namespace swasctl
