@@ -122,7 +122,7 @@ void save_smaps(pid_t pid, const std::string& tag) {
 }
 
 // SWAS_BENCH_ATTACH: a shell command run during one phase (SWAS_BENCH_ATTACH_PHASE: burst, the
-// default, or sequential) with AGENT_PID and BENCH_RUN set, stopped with SIGINT afterwards, e.g.
+// default, sequential or follow) with AGENT_PID and BENCH_RUN set, stopped with SIGINT afterwards, e.g.
 //   SWAS_BENCH_ATTACH='exec perf record -g -p "$AGENT_PID" -o "/tmp/perf-$BENCH_RUN.data"'
 std::unique_ptr<swas::it::Process> attach_if_asked(const std::string& phase, const TempDir& dir, pid_t pid,
                                                    const std::string& durability, std::size_t queue_depth) {
@@ -544,6 +544,8 @@ struct FollowReport {
   double overhead_p50 = -1, overhead_p99 = -1, overhead_max = -1;
   double list_calls = -1, phase_s = -1;
   double cpu_ms_per_cmd = -1;
+  double idle_cpu_ms_per_s = -1;
+  std::string https_line;
 };
 
 // Commands published one by one at random gaps of 0..2 intervals (so follows overlap and start
@@ -576,6 +578,15 @@ FollowReport run_follow(std::uint32_t interval_ms, const Settings& s, unsigned s
     state ^= state << 5;
     return state;
   };
+  // The agent's idle CPU (status and journal upkeep every second), subtracted below: the commands
+  // are spread over a minute or more.
+  std::this_thread::sleep_for(1500ms);
+  const CpuSample idle0 = cpu(pid);
+  const auto idle_t0 = Clock::now();
+  std::this_thread::sleep_for(3s);
+  const double idle_ms_per_s = (cpu(pid).sched_ms - idle0.sched_ms) / (ms_between(idle_t0, Clock::now()) / 1000.0);
+  r.idle_cpu_ms_per_s = idle_ms_per_s;
+  std::unique_ptr<swas::it::Process> attached = attach_if_asked("follow", dir, pid, "follow", interval_ms);
   const CpuSample c0 = cpu(pid);
   const auto phase0 = Clock::now();
   for (std::size_t i = 0; i < s.follow_n; ++i) {
@@ -588,7 +599,8 @@ FollowReport run_follow(std::uint32_t interval_ms, const Settings& s, unsigned s
   r.finals = driver.wait_finals(s.follow_n, deadline);
   r.phase_s = ms_between(phase0, Clock::now()) / 1000.0;
   const CpuSample c1 = cpu(pid);
-  r.cpu_ms_per_cmd = (c1.sched_ms - c0.sched_ms) / static_cast<double>(s.follow_n);
+  detach(attached);
+  r.cpu_ms_per_cmd = (c1.sched_ms - c0.sched_ms - idle_ms_per_s * r.phase_s) / static_cast<double>(s.follow_n);
   std::vector<double> to_result, to_stopped, overhead;
   const auto arrivals = driver.arrivals();
   for (std::size_t i = 0; i < arrivals.size(); ++i) {
@@ -614,6 +626,9 @@ FollowReport run_follow(std::uint32_t interval_ms, const Settings& s, unsigned s
   r.list_calls = cloud.calls("ListInstanceStatus");
   agent.process().signal(SIGTERM);
   agent.process().wait_exit(30s);
+  Report https;
+  read_https_line(agent.process().log(), https);
+  r.https_line = https.https_line;
   if (r.finals < s.follow_n) progress(std::to_string(s.follow_n - r.finals) + " follows without a final message");
   return r;
 }
@@ -650,7 +665,11 @@ void print_follow_table(const std::vector<FollowReport>& rs) {
   });
   row("ListInstanceStatus calls per minute while following",
       [](const FollowReport& r) { return fmt(r.phase_s > 0 ? r.list_calls * 60.0 / r.phase_s : -1, 1); });
-  row("agent CPU per followed stop (schedstat)", [](const FollowReport& r) { return fmt(r.cpu_ms_per_cmd, 3) + " ms"; });
+  row("shutdown line", [](const FollowReport& r) { return "`" + r.https_line + "`"; });
+  row("agent CPU when idle (schedstat, before the commands)",
+      [](const FollowReport& r) { return fmt(r.idle_cpu_ms_per_s, 3) + " ms/s"; });
+  row("agent CPU per followed stop, idle CPU subtracted (schedstat)",
+      [](const FollowReport& r) { return fmt(r.cpu_ms_per_cmd, 3) + " ms"; });
 }
 
 std::string mb(long kb) { return kb < 0 ? "—" : fmt(static_cast<double>(kb) / 1024.0, 2) + " MB"; }
