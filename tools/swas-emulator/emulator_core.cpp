@@ -92,6 +92,7 @@ EmulatorCore::EmulatorCore(EmulatorConfig config, std::uint64_t random_seed)
       nonces_(kMaxRememberedNonces, kNonceMemoryMs),
       client_tokens_(kMaxRememberedClientTokens),
       request_ids_(random_seed) {
+  quotas_.configure(std::move(config.quotas));
   for (const auto& spec : config.instances) upsert_instance(spec);
 }
 
@@ -119,6 +120,9 @@ EmulatorReply EmulatorCore::handle_api(const HttpRequest& request, std::int64_t 
   EmulatorReply reply;
   if (auto error = check_gateway(call, now_ms)) {
     reply = error_reply(call, *error, now_ms);
+    record(call, reply.response.status, reply.code);
+  } else if (auto throttled = apply_quota(call, now_ms)) {
+    reply = std::move(*throttled);
     record(call, reply.response.status, reply.code);
   } else if (call.action == kStopInstance) {
     reply = stop_instance(call, now_ms);  // records for itself
@@ -287,6 +291,20 @@ EmulatorCore::MaybeError EmulatorCore::check_list_parameters(ApiCall& call) cons
   if (!page_size.empty() && !parse_positive(page_size, kMaxPageSize, call.page_size))
     return invalid_parameter("PageSize", "It must be a whole number from 1 to 100.");
   return std::nullopt;
+}
+
+// Authenticated, well-formed calls only: the gateway's checks have all passed. A throttled call
+// changes nothing (no ClientToken is remembered); its nonce is spent like any checked request's.
+std::optional<EmulatorReply> EmulatorCore::apply_quota(const ApiCall& call, std::int64_t now_ms) {
+  const QuotaLimiter::Decision decision =
+      quotas_.admit(call.action, call.credential->access_key_id, now_ms);
+  if (decision.allowed) return std::nullopt;
+  EmulatorReply reply = error_reply(
+      call, {400, "Throttling.User", "Request was denied due to user flow control."}, now_ms);
+  if (quotas_.settings().retry_after)
+    reply.response.headers.push_back(
+        {"x-acs-retry-after", std::to_string(decision.retry_after_ms)});
+  return reply;
 }
 
 EmulatorReply EmulatorCore::error_reply(const ApiCall& call, const ApiError& error,

@@ -11,6 +11,7 @@
 
 #include "api_response.hpp"
 #include "emulator_config.hpp"
+#include "emulator_quotas.hpp"
 #include "gateway_auth.hpp"
 #include "http_types.hpp"
 #include "replay_caches.hpp"
@@ -79,6 +80,7 @@ class EmulatorCore {
   MaybeError check_api(const ApiCall& call) const;
   MaybeError check_parameters(ApiCall& call) const;
   MaybeError check_list_parameters(ApiCall& call) const;
+  std::optional<EmulatorReply> apply_quota(const ApiCall& call, std::int64_t now_ms);
   void count_action(const std::string& action);
   EmulatorReply stop_instance(const ApiCall& call, std::int64_t now_ms);
   EmulatorReply list_instance_status(const ApiCall& call, std::int64_t now_ms);
@@ -91,6 +93,7 @@ class EmulatorCore {
   EmulatorReply admin_state(std::int64_t now_ms);
   EmulatorReply admin_faults(const HttpRequest& request, std::int64_t now_ms);
   EmulatorReply admin_instances(const HttpRequest& request, std::int64_t now_ms);
+  EmulatorReply admin_quotas(const HttpRequest& request, std::int64_t now_ms);
   EmulatorReply admin_reply(int status, std::string body, std::int64_t now_ms);
   void upsert_instance(const InstanceSpec& spec);
   // Stopping ends (Stopped, or Running for BackToRunning, never for StuckStopping) once the
@@ -102,6 +105,7 @@ class EmulatorCore {
   std::map<std::string, InstanceState> instances_;  // by InstanceId, sorted for stable output
   std::int64_t stop_delay_ms_;
   Faults faults_;
+  QuotaLimiter quotas_;
   NonceCache nonces_;
   ClientTokenCache client_tokens_;
   std::deque<LogEntry> log_;
