@@ -87,6 +87,7 @@ EmulatorReply EmulatorCore::admin_state(std::int64_t now_ms) {
     cJSON_AddStringToObject(item, "RegionId", entry.region_id.c_str());
     cJSON_AddStringToObject(item, "ClientToken", entry.client_token.c_str());
     cJSON_AddStringToObject(item, "nonce", entry.nonce.c_str());
+    cJSON_AddStringToObject(item, "ForceStop", entry.force_stop.c_str());
     cJSON_AddNumberToObject(item, "status", entry.status);
     cJSON_AddStringToObject(item, "Code", entry.code.c_str());
     cJSON_AddItemToArray(log, item);
