@@ -69,7 +69,8 @@ TEST(QuotaLimiter, ThrottledCallsDoNotUseTheQuota) {
   QuotaLimiter limiter;
   limiter.configure({{{"StopInstance", {1, 1000}}}, false});
   EXPECT_TRUE(limiter.admit("StopInstance", "AK", 0).allowed);
-  for (std::int64_t t = 1; t < 1000; t += 50) EXPECT_FALSE(limiter.admit("StopInstance", "AK", t).allowed);
+  for (std::int64_t t = 1; t < 1000; t += 50)
+    EXPECT_FALSE(limiter.admit("StopInstance", "AK", t).allowed) << t;
   EXPECT_TRUE(limiter.admit("StopInstance", "AK", 1000).allowed);
 }
 
@@ -88,9 +89,10 @@ TEST(QuotaLimiter, UnlimitedActionsAreCountedAndConfigureForgetsTheWindows) {
 // --- Config -------------------------------------------------------------------------------------
 
 TEST(QuotaConfig, ParsesQuotasAndRetryAfter) {
-  const auto config = parse_config(R"({"quotas": {"StopInstance": "10/60s", "StopInstances": "5/60s",
-                                                   "ListInstanceStatus": "100/500ms"},
-                                       "quota_retry_after": true})");
+  const auto config = parse_config(R"({
+    "quotas": {"StopInstance": "10/60s", "StopInstances": "5/60s",
+               "ListInstanceStatus": "100/500ms"},
+    "quota_retry_after": true})");
   ASSERT_TRUE(config) << config.error();
   EXPECT_EQ(config->quotas.quotas.size(), 3u);
   EXPECT_EQ(config->quotas.quotas.at("StopInstance"), (Quota{10, 60000}));
@@ -276,7 +278,8 @@ TEST_F(QuotaTest, OnlyAuthenticatedWellFormedCallsCount) {
   ASSERT_EQ(send(once).response.status, 200);  // the quota was untouched
   EXPECT_EQ(code_of(send(once)), "SignatureNonceUsed");  // a replay is refused before the quota
   bad_signature.nonce += "y";
-  EXPECT_EQ(code_of(send(bad_signature)), "SignatureDoesNotMatch");  // over quota: still 400 as today
+  // Over quota, a bad signature is still refused as such.
+  EXPECT_EQ(code_of(send(bad_signature)), "SignatureDoesNotMatch");
   expect_throttled(send(spec()));
   EXPECT_EQ(calls("StopInstance", kAccessKeyId, "allowed"), 1);
   EXPECT_EQ(calls("StopInstance", kAccessKeyId, "throttled"), 1);

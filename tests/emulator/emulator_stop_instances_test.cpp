@@ -317,7 +317,8 @@ TEST_F(StopInstancesTest, CountedLoggedAndQuotedUnderItsOwnAction) {
   EXPECT_EQ(cJSON_GetObjectItem(actions, "StopInstances")->valuedouble, 3);
   EXPECT_EQ(cJSON_GetObjectItem(actions, "StopInstance")->valuedouble, 1);
   const cJSON* calls = cJSON_GetObjectItemCaseSensitive(state.get(), "quota_calls");
-  const cJSON* mine = cJSON_GetObjectItem(cJSON_GetObjectItem(calls, "StopInstances"), kAccessKeyId);
+  const cJSON* mine =
+      cJSON_GetObjectItem(cJSON_GetObjectItem(calls, "StopInstances"), kAccessKeyId);
   EXPECT_EQ(cJSON_GetObjectItem(mine, "allowed")->valuedouble, 2);
   EXPECT_EQ(cJSON_GetObjectItem(mine, "throttled")->valuedouble, 1);
   const cJSON* first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(state.get(), "log"), 0);

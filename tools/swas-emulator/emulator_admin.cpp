@@ -41,7 +41,8 @@ EmulatorReply EmulatorCore::handle_admin(const HttpRequest& request, const std::
     return admin_faults(request, now_ms);
   if (path == "/__emulator/instances" && request.method == "POST")
     return admin_instances(request, now_ms);
-  if (path == "/__emulator/quotas" && request.method == "POST") return admin_quotas(request, now_ms);
+  if (path == "/__emulator/quotas" && request.method == "POST")
+    return admin_quotas(request, now_ms);
   return admin_reply(404, admin_result(false, "no such admin endpoint: " + request.method + " " +
                                                   path),
                      now_ms);

@@ -113,7 +113,8 @@ MaybeError read_quota_settings(const cJSON* object, const std::string& where, Qu
   const cJSON* quotas = cJSON_GetObjectItemCaseSensitive(object, "quotas");
   if (quotas != nullptr) {
     if (!cJSON_IsObject(quotas)) return std::string("quotas: must be an object");
-    if (auto e = only_keys(quotas, "quotas", {"StopInstance", "StopInstances", "ListInstanceStatus"}))
+    if (auto e =
+            only_keys(quotas, "quotas", {"StopInstance", "StopInstances", "ListInstanceStatus"}))
       return e;
     for (const cJSON* item = quotas->child; item != nullptr; item = item->next) {
       const std::string name = std::string("quotas.") + item->string;
@@ -166,7 +167,8 @@ Expected<QuotaSettings, ConfigError> parse_quota_settings(std::string_view json_
   const JsonPtr root = parse_json(json_text);
   if (!root) return unexpected(ConfigError("quotas: not valid JSON"));
   if (!cJSON_IsObject(root.get())) return unexpected(ConfigError("quotas: must be a JSON object"));
-  if (auto e = only_keys(root.get(), "body", {"quotas", "quota_retry_after"})) return unexpected(*e);
+  if (auto e = only_keys(root.get(), "body", {"quotas", "quota_retry_after"}))
+    return unexpected(*e);
   QuotaSettings settings;
   if (auto e = read_quota_settings(root.get(), "body", settings)) return unexpected(*e);
   return settings;
