@@ -128,9 +128,9 @@ TEST(ReplayCaches, NonceCacheForgetsByAgeAndBound) {
 
 TEST(ReplayCaches, ClientTokenCacheIsBounded) {
   ClientTokenCache tokens(2);
-  tokens.remember("t1", {"i", "r", 200, "{}", "ID1", ""});
-  tokens.remember("t2", {"i", "r", 200, "{}", "ID2", ""});
-  tokens.remember("t3", {"i", "r", 200, "{}", "ID3", ""});
+  tokens.remember("t1", {{"StopInstance", "r", {"i"}, false}, 200, "{}", "ID1", ""});
+  tokens.remember("t2", {{"StopInstance", "r", {"i"}, false}, 200, "{}", "ID2", ""});
+  tokens.remember("t3", {{"StopInstance", "r", {"i"}, false}, 200, "{}", "ID3", ""});
   EXPECT_EQ(tokens.size(), 2u);
   EXPECT_EQ(tokens.find("t1"), nullptr);
   ASSERT_NE(tokens.find("t3"), nullptr);

@@ -45,7 +45,8 @@ class EmulatorProcessTest : public ::testing::Test {
     std::ofstream(config_path()) << R"({
       "credentials": [{"access_key_id": "YourAccessKeyId", "access_key_secret": "YourAccessKeySecret"}],
       "instances": [{"InstanceId": "ace0706b2ac4454d984295a94213abcd", "RegionId": "cn-hangzhou"}],
-      "stop_delay_ms": 100
+      "stop_delay_ms": 100,
+      "quotas": {"ListInstanceStatus": "1000/60s"}
     })";
   }
   static std::string config_path() { return std::string(SWAS_EMULATOR_TEST_DIR) + "/config.json"; }
@@ -98,6 +99,16 @@ class EmulatorProcessTest : public ::testing::Test {
     return make_signed_request(spec);
   }
 
+  HttpRequest stop_instances_request(const std::string& nonce, const std::string& ids) const {
+    RequestSpec spec;
+    spec.host = "localhost:" + std::to_string(port_);
+    spec.action = "StopInstances";
+    spec.date_s = now_s();
+    spec.nonce = nonce;
+    spec.query = {{"InstanceIds", ids}, {"RegionId", kRegionId}, {"ForceStop", "false"}};
+    return make_signed_request(spec);
+  }
+
   std::string admin_request(const std::string& method, const std::string& path,
                             const std::string& body = "") const {
     return wire(HttpRequest{method, path, {{"Host", "localhost:" + std::to_string(port_)}}, body});
@@ -129,6 +140,62 @@ TEST_F(EmulatorProcessTest, StopsOverTlsWithKeepAlive) {
             std::string::npos)
       << state.body;
   EXPECT_NE(state.body.find("\"requests\":1"), std::string::npos);
+}
+
+TEST_F(EmulatorProcessTest, StopInstancesAndQuotasOverTls) {
+  TlsTestClient client;
+  ASSERT_EQ(client.connect("localhost", port_, certs_dir() + "/ca.pem"), "");
+  ASSERT_TRUE(client.send(admin_request("GET", "/__emulator/state")));
+  WireResponse initial;
+  ASSERT_TRUE(client.read_response(initial));
+  // The config file's quota is loaded and echoed.
+  EXPECT_NE(initial.body.find("\"quotas\":{\"ListInstanceStatus\":\"1000/60s\"}"),
+            std::string::npos)
+      << initial.body;
+  EXPECT_NE(initial.body.find("\"quota_retry_after\":false"), std::string::npos);
+
+  const std::string second = R"([{"InstanceId": "i-process-2", "RegionId": "cn-hangzhou"}])";
+  ASSERT_TRUE(client.send(admin_request("POST", "/__emulator/instances", second)));
+  WireResponse added;
+  ASSERT_TRUE(client.read_response(added));
+  ASSERT_EQ(added.status, 200) << added.body;
+  ASSERT_TRUE(client.send(admin_request(
+      "POST", "/__emulator/quotas",
+      R"({"quotas": {"StopInstances": "1/3600s"}, "quota_retry_after": true})")));
+  WireResponse switched;
+  ASSERT_TRUE(client.read_response(switched));
+  ASSERT_EQ(switched.status, 200) << switched.body;
+
+  const std::string both = R"(["ace0706b2ac4454d984295a94213abcd","i-process-2"])";
+  ASSERT_TRUE(client.send(wire(stop_instances_request("process-many-1", both))));
+  WireResponse stopped;
+  ASSERT_TRUE(client.read_response(stopped));
+  EXPECT_EQ(stopped.status, 200) << stopped.body;
+  EXPECT_EQ(stopped.body, "{\"RequestId\":\"" + stopped.header("x-acs-request-id") + "\"}");
+
+  ASSERT_TRUE(client.send(wire(stop_instances_request("process-many-2", R"(["i-process-2"])"))));
+  WireResponse throttled;
+  ASSERT_TRUE(client.read_response(throttled));
+  EXPECT_EQ(throttled.status, 400) << throttled.body;
+  EXPECT_NE(throttled.body.find("\"Code\":\"Throttling.User\""), std::string::npos);
+  EXPECT_NE(throttled.body.find("\"RequestId\":\"" + throttled.header("x-acs-request-id") + "\""),
+            std::string::npos);
+  // Milliseconds until the one call of the hour leaves the window: at most an hour.
+  const std::string retry_after = throttled.header("x-acs-retry-after");
+  ASSERT_FALSE(retry_after.empty());
+  EXPECT_GE(std::stoll(retry_after), 1);
+  EXPECT_LE(std::stoll(retry_after), 3600000);
+
+  ASSERT_TRUE(client.send(admin_request("GET", "/__emulator/state")));
+  WireResponse state;
+  ASSERT_TRUE(client.read_response(state));
+  EXPECT_NE(state.body.find("\"stops\":{\"ace0706b2ac4454d984295a94213abcd\":1,\"i-process-2\":1}"),
+            std::string::npos)
+      << state.body;
+  EXPECT_NE(state.body.find("\"quota_calls\":{\"StopInstances\":{\"YourAccessKeyId\":"
+                            "{\"allowed\":1,\"throttled\":1}}}"),
+            std::string::npos)
+      << state.body;
 }
 
 TEST_F(EmulatorProcessTest, WritesPortFileAndExitsZeroOnSigterm) {

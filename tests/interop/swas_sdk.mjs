@@ -1,7 +1,8 @@
 // The official generated SWAS client (@alicloud/swas-open20200601, the API's own request and
 // response models over @alicloud/openapi-core, signature V3 by default) against the project's
-// SWAS emulator over HTTPS on loopback: StopInstance and ListInstanceStatus, with every request
-// built and signed and every answer and error parsed by the SDK.
+// SWAS emulator over HTTPS on loopback: StopInstance, StopInstances and ListInstanceStatus, and
+// the emulator's quotas (Throttling.User), with every request built and signed and every answer
+// and error parsed by the SDK.
 //
 //   node swas_sdk.mjs --emulator PATH --make-certs PATH
 //   (or SWAS_EMULATOR and SWAS_MAKE_TEST_CERTS in the environment)
@@ -40,6 +41,9 @@ const INSTANCES = [
   { InstanceId: 's-stuck', RegionId: REGION, stopping_ms: 50, stop_outcome: 'StuckStopping' },
   { InstanceId: 's-stopped', RegionId: REGION, state: 'Stopped' },
   { InstanceId: 's-back', RegionId: REGION, stopping_ms: 150, stop_outcome: 'BackToRunning' },
+  // StopInstances
+  ...['m-1', 'm-2'].map((id) => ({ InstanceId: id, RegionId: REGION, stopping_ms: LIFECYCLE_MS })),
+  ...['m-3', 'm-4', 'm-5', 'm-6', 'm-7'].map((id) => ({ InstanceId: id, RegionId: REGION })),
   ...PAGED.map((id) => ({ InstanceId: id, RegionId: PAGED_REGION, state: 'Stopped' })),
 ];
 
@@ -54,7 +58,7 @@ const { fatal, check, conclude } = supervise(emulator, 'swas_sdk', WATCHDOG_MS);
 // The SDK, as an application would use it (endpoint and CA aside). Every call is counted so the
 // emulator's per-action counts can be checked against what was really sent.
 
-const sent = { StopInstance: 0, ListInstanceStatus: 0 };
+const sent = { StopInstance: 0, StopInstances: 0, ListInstanceStatus: 0 };
 let client = null;
 
 function makeClient() {
@@ -77,6 +81,20 @@ function stop(instanceId, clientToken, regionId = REGION) {
   sent.StopInstance++;
   return client.stopInstanceWithOptions(
     new swas.StopInstanceRequest({ instanceId, regionId, clientToken }), runtime());
+}
+
+function stopMany(instanceIds, { clientToken, forceStop, regionId = REGION } = {}) {
+  sent.StopInstances++;
+  return client.stopInstancesWithOptions(new swas.StopInstancesRequest({
+    regionId, clientToken, forceStop,
+    instanceIds: typeof instanceIds === 'string' ? instanceIds : JSON.stringify(instanceIds),
+  }), runtime());
+}
+
+// POST /__emulator/quotas (the config's "quotas" and "quota_retry_after").
+async function setQuotas(body) {
+  const r = await emulator.request({ method: 'POST', pathAndQuery: '/__emulator/quotas', body: JSON.stringify(body) });
+  if (r.status !== 200) throw new Error(`admin quotas: HTTP ${r.status}: ${r.text}`);
 }
 
 function list({ instanceIds, pageNumber, pageSize, regionId = REGION } = {}) {
@@ -220,7 +238,82 @@ async function runChecks() {
       `stops s-token=${stopsOf(s, 's-token')} s-back=${stopsOf(s, 's-back')}`);
   });
 
-  await check('(i) fault BackToRunning: Stopping, then Running again after its stopping time; it can be stopped again', async () => {
+  await check('(i) StopInstances (ForceStop): 200, RequestId parsed by the SDK; both instances go Stopping then Stopped', async () => {
+    const r = await stopMany(['m-1', 'm-2'], { clientToken: randomUUID(), forceStop: true });
+    assert(r.statusCode === 200, `HTTP ${r.statusCode}`);
+    assert(r.body instanceof swas.StopInstancesResponseBody, 'body not parsed into StopInstancesResponseBody');
+    assert(typeof r.body.requestId === 'string' && r.body.requestId === r.headers['x-acs-request-id'],
+      `RequestId ${r.body.requestId} vs header ${r.headers['x-acs-request-id']}`);
+    const statuses = async () => {
+      const l = await list({ instanceIds: JSON.stringify(['m-1', 'm-2']) });
+      return l.body.instanceStatuses.map((x) => `${x.instanceId}=${x.status}`).join(' ');
+    };
+    assert(await statuses() === 'm-1=Stopping m-2=Stopping', 'not both Stopping right after the stop');
+    let now = '';
+    for (const started = Date.now(); Date.now() - started < LIFECYCLE_MS + 5000; await sleep(POLL_MS)) {
+      now = await statuses();
+      if (now === 'm-1=Stopped m-2=Stopped') break;
+    }
+    assert(now === 'm-1=Stopped m-2=Stopped', `statuses ${now}`);
+    const s = await emulator.state();
+    assert(stopsOf(s, 'm-1') === 1 && stopsOf(s, 'm-2') === 1, `stops m-1=${stopsOf(s, 'm-1')} m-2=${stopsOf(s, 'm-2')}`);
+    const logged = s.log.filter((e) => e.action === 'StopInstances').at(-1);
+    assert(logged && logged.InstanceIds === '["m-1","m-2"]' && logged.ForceStop === 'true',
+      `the emulator received ${JSON.stringify(logged)}`);
+  });
+
+  await check('(j) StopInstances ClientToken: a retry gets the first RequestId and stops once; reordered ids or another ForceStop: IdempotentParameterMismatch', async () => {
+    const token = randomUUID();
+    const first = await stopMany(['m-3', 'm-4'], { clientToken: token });
+    const again = await stopMany(['m-3', 'm-4'], { clientToken: token });
+    assert(first.body.requestId && again.body.requestId === first.body.requestId,
+      `RequestIds ${first.body.requestId} / ${again.body.requestId}`);
+    await expectSdkError(stopMany(['m-4', 'm-3'], { clientToken: token }), 'IdempotentParameterMismatch', 400);
+    await expectSdkError(stopMany(['m-3', 'm-4'], { clientToken: token, forceStop: true }), 'IdempotentParameterMismatch', 400);
+    const s = await emulator.state();
+    assert(stopsOf(s, 'm-3') === 1 && stopsOf(s, 'm-4') === 1, `stops m-3=${stopsOf(s, 'm-3')} m-4=${stopsOf(s, 'm-4')}`);
+  });
+
+  await check('(k) StopInstances is all or nothing: a Stopped or unknown instance refuses the call, naming it; 101 ids or a comma list: InvalidParameter', async () => {
+    const stopped = await expectSdkError(stopMany(['m-5', 's-stopped']), 'IncorrectInstanceStatus', 403);
+    assert(/InstanceId: s-stopped$/.test(stopped.data.Message), `message ${stopped.data.Message}`);
+    const unknown = await expectSdkError(stopMany(['m-5', 'i-does-not-exist']), 'InvalidInstanceId.NotFound', 404);
+    assert(/InstanceId: i-does-not-exist$/.test(unknown.data.Message), `message ${unknown.data.Message}`);
+    const ids = Array.from({ length: 101 }, (_, i) => `m-x${i}`);
+    await expectSdkError(stopMany(ids), 'InvalidParameter', 400);
+    await expectSdkError(stopMany('m-5,m-6'), 'InvalidParameter', 400);
+    assert(await statusOf('m-5') === 'Running', 'm-5 was touched');
+    assert(stopsOf(await emulator.state(), 'm-5') === 0, 'm-5 counted a stop');
+  });
+
+  await check('(l) quotas: past "1/3600s" StopInstances is a ThrottlingError Throttling.User (HTTP 400) with no effect; retryAfter only when quota_retry_after', async () => {
+    const before = (await emulator.state()).quota_calls?.StopInstances?.[AK_ID] ?? { allowed: 0, throttled: 0 };
+    await setQuotas({ quotas: { StopInstances: '1/3600s' } });
+    assert((await stopMany(['m-5'])).statusCode === 200, 'the first call of the window was refused');
+    const token = randomUUID();
+    const plain = await expectSdkError(stopMany(['m-6'], { clientToken: token }), 'Throttling.User', 400);
+    assert(plain.name === 'ThrottlingError', `error class ${plain.name}`);
+    assert(plain.data.Message === 'Request was denied due to user flow control.', `message ${plain.data.Message}`);
+    assert(plain.retryAfter === undefined, `retryAfter ${plain.retryAfter} without quota_retry_after`);
+    await setQuotas({ quotas: { StopInstances: '1/3600s' }, quota_retry_after: true });  // a fresh window
+    assert((await stopMany(['m-7'])).statusCode === 200, 'the first call of the new window was refused');
+    const timed = await expectSdkError(stopMany(['m-6'], { clientToken: token }), 'Throttling.User', 400);
+    assert(Number.isInteger(timed.retryAfter) && timed.retryAfter >= 1 && timed.retryAfter <= 3600000,
+      `retryAfter ${timed.retryAfter}`);
+    // ListInstanceStatus (statusOf) has no quota: unaffected.
+    assert(await statusOf('m-6') === 'Running', 'm-6 was touched by a throttled call');
+    const s = await emulator.state();
+    assert(stopsOf(s, 'm-6') === 0, 'm-6 counted a stop');
+    const after = s.quota_calls.StopInstances[AK_ID];
+    assert(after.allowed - before.allowed === 2 && after.throttled - before.throttled === 2,
+      `quota_calls went from ${JSON.stringify(before)} to ${JSON.stringify(after)}`);
+    await setQuotas({});
+    // The throttled calls left no trace of their token: it now stops m-6 for real.
+    assert((await stopMany(['m-6'], { clientToken: token })).statusCode === 200, 'm-6 not stopped after the quota was lifted');
+    assert(stopsOf(await emulator.state(), 'm-6') === 1, 'm-6 not stopped once');
+  });
+
+  await check('(m) fault BackToRunning: Stopping, then Running again after its stopping time; it can be stopped again', async () => {
     const r = await stop('s-back', randomUUID());
     assert(r.statusCode === 200, `HTTP ${r.statusCode}`);
     assert(await statusOf('s-back') === 'Stopping', 'not Stopping right after the stop');
@@ -229,12 +322,12 @@ async function runChecks() {
     assert((await stop('s-back', randomUUID())).statusCode === 200, 'second stop refused');
   });
 
-  await check('(j) the emulator counted exactly the requests the SDK sent, per action, and logged the InstanceIds it received', async () => {
+  await check('(n) the emulator counted exactly the requests the SDK sent, per action, and logged the InstanceIds it received', async () => {
     const s = await emulator.state();
     const actions = s.actions ?? {};
-    assert(actions.StopInstance === sent.StopInstance && actions.ListInstanceStatus === sent.ListInstanceStatus,
+    assert(Object.keys(sent).every((a) => actions[a] === sent[a]),
       `emulator counted ${JSON.stringify(actions)}, the SDK sent ${JSON.stringify(sent)}`);
-    assert(Object.keys(actions).length === 2, `other actions: ${JSON.stringify(actions)}`);
+    assert(Object.keys(actions).length === Object.keys(sent).length, `other actions: ${JSON.stringify(actions)}`);
     const last = s.log.filter((e) => e.action === 'ListInstanceStatus').at(-1);
     assert(last && last.InstanceIds === '["s-back"]' && last.RegionId === REGION, `last list ${JSON.stringify(last)}`);
   });

@@ -1,4 +1,5 @@
-// Unsigned /__emulator/* endpoints for tests: read the state, script faults, add instances.
+// Unsigned /__emulator/* endpoints for tests: read the state, script faults and quotas, add
+// instances.
 #include <cjson/cJSON.h>
 
 #include "api_response.hpp"
@@ -24,6 +25,13 @@ cJSON* faults_json(const Faults& faults) {
   return object;
 }
 
+cJSON* quotas_json(const QuotaSettings& settings) {
+  cJSON* object = cJSON_CreateObject();
+  for (const auto& [action, quota] : settings.quotas)
+    cJSON_AddStringToObject(object, action.c_str(), format_quota(quota).c_str());
+  return object;
+}
+
 }  // namespace
 
 EmulatorReply EmulatorCore::handle_admin(const HttpRequest& request, const std::string& path,
@@ -33,6 +41,8 @@ EmulatorReply EmulatorCore::handle_admin(const HttpRequest& request, const std::
     return admin_faults(request, now_ms);
   if (path == "/__emulator/instances" && request.method == "POST")
     return admin_instances(request, now_ms);
+  if (path == "/__emulator/quotas" && request.method == "POST")
+    return admin_quotas(request, now_ms);
   return admin_reply(404, admin_result(false, "no such admin endpoint: " + request.method + " " +
                                                   path),
                      now_ms);
@@ -58,6 +68,17 @@ EmulatorReply EmulatorCore::admin_state(std::int64_t now_ms) {
     cJSON_AddItemToArray(instances, item);
   }
   cJSON_AddItemToObject(root, "faults", faults_json(faults_));
+  cJSON_AddItemToObject(root, "quotas", quotas_json(quotas_.settings()));
+  cJSON_AddBoolToObject(root, "quota_retry_after", quotas_.settings().retry_after ? 1 : 0);
+  cJSON* calls = cJSON_AddObjectToObject(root, "quota_calls");
+  for (const auto& [action, by_key] : quotas_.counts()) {
+    cJSON* per_action = cJSON_AddObjectToObject(calls, action.c_str());
+    for (const auto& [access_key_id, counts] : by_key) {
+      cJSON* item = cJSON_AddObjectToObject(per_action, access_key_id.c_str());
+      cJSON_AddNumberToObject(item, "allowed", static_cast<double>(counts.allowed));
+      cJSON_AddNumberToObject(item, "throttled", static_cast<double>(counts.throttled));
+    }
+  }
   cJSON* log = cJSON_AddArrayToObject(root, "log");
   for (const LogEntry& entry : log_) {
     cJSON* item = cJSON_CreateObject();
@@ -67,6 +88,7 @@ EmulatorReply EmulatorCore::admin_state(std::int64_t now_ms) {
     cJSON_AddStringToObject(item, "RegionId", entry.region_id.c_str());
     cJSON_AddStringToObject(item, "ClientToken", entry.client_token.c_str());
     cJSON_AddStringToObject(item, "nonce", entry.nonce.c_str());
+    cJSON_AddStringToObject(item, "ForceStop", entry.force_stop.c_str());
     cJSON_AddNumberToObject(item, "status", entry.status);
     cJSON_AddStringToObject(item, "Code", entry.code.c_str());
     cJSON_AddItemToArray(log, item);
@@ -85,6 +107,13 @@ EmulatorReply EmulatorCore::admin_instances(const HttpRequest& request, std::int
   auto specs = parse_instances(request.body);
   if (!specs) return admin_reply(400, admin_result(false, specs.error()), now_ms);
   for (const InstanceSpec& spec : *specs) upsert_instance(spec);
+  return admin_reply(200, admin_result(true, ""), now_ms);
+}
+
+EmulatorReply EmulatorCore::admin_quotas(const HttpRequest& request, std::int64_t now_ms) {
+  auto settings = parse_quota_settings(request.body);
+  if (!settings) return admin_reply(400, admin_result(false, settings.error()), now_ms);
+  quotas_.configure(std::move(*settings));
   return admin_reply(200, admin_result(true, ""), now_ms);
 }
 

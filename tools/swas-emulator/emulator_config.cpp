@@ -100,6 +100,35 @@ MaybeError read_faults(const cJSON* item, const std::string& where, Faults& out)
   return read_count(item, "retry_after_ms", where, out.retry_after_ms);
 }
 
+MaybeError read_bool(const cJSON* object, const char* key, const std::string& where, bool& out) {
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(object, key);
+  if (item == nullptr) return std::nullopt;
+  if (!cJSON_IsBool(item)) return where + "." + key + ": must be true or false";
+  out = cJSON_IsTrue(item);
+  return std::nullopt;
+}
+
+// "quotas": {"<action>": "N/<window>"} for the served actions, and "quota_retry_after".
+MaybeError read_quota_settings(const cJSON* object, const std::string& where, QuotaSettings& out) {
+  const cJSON* quotas = cJSON_GetObjectItemCaseSensitive(object, "quotas");
+  if (quotas != nullptr) {
+    if (!cJSON_IsObject(quotas)) return std::string("quotas: must be an object");
+    if (auto e =
+            only_keys(quotas, "quotas", {"StopInstance", "StopInstances", "ListInstanceStatus"}))
+      return e;
+    for (const cJSON* item = quotas->child; item != nullptr; item = item->next) {
+      const std::string name = std::string("quotas.") + item->string;
+      const std::optional<Quota> quota =
+          cJSON_IsString(item) ? parse_quota(item->valuestring) : std::nullopt;
+      if (!quota)
+        return name + ": must be \"N/<window>\" like \"10/60s\" or \"3/500ms\" (N 1..100000, "
+                      "window 1 ms to 86400 s)";
+      out.quotas[item->string] = *quota;
+    }
+  }
+  return read_bool(object, "quota_retry_after", where, out.retry_after);
+}
+
 template <typename T, typename ReadOne>
 MaybeError read_array(const cJSON* array, const std::string& where, std::vector<T>& out,
                       ReadOne read_one) {
@@ -116,8 +145,10 @@ MaybeError read_array(const cJSON* array, const std::string& where, std::vector<
 
 MaybeError read_config(const cJSON* root, EmulatorConfig& out) {
   if (!cJSON_IsObject(root)) return ConfigError("config: must be a JSON object");
-  if (auto e = only_keys(root, "config", {"credentials", "instances", "stop_delay_ms", "faults"}))
+  if (auto e = only_keys(root, "config", {"credentials", "instances", "stop_delay_ms", "faults",
+                                          "quotas", "quota_retry_after"}))
     return e;
+  if (auto e = read_quota_settings(root, "config", out.quotas)) return e;
   if (auto e = read_array(cJSON_GetObjectItemCaseSensitive(root, "credentials"), "credentials",
                           out.credentials, read_credential))
     return e;
@@ -131,6 +162,17 @@ MaybeError read_config(const cJSON* root, EmulatorConfig& out) {
 }
 
 }  // namespace
+
+Expected<QuotaSettings, ConfigError> parse_quota_settings(std::string_view json_text) {
+  const JsonPtr root = parse_json(json_text);
+  if (!root) return unexpected(ConfigError("quotas: not valid JSON"));
+  if (!cJSON_IsObject(root.get())) return unexpected(ConfigError("quotas: must be a JSON object"));
+  if (auto e = only_keys(root.get(), "body", {"quotas", "quota_retry_after"}))
+    return unexpected(*e);
+  QuotaSettings settings;
+  if (auto e = read_quota_settings(root.get(), "body", settings)) return unexpected(*e);
+  return settings;
+}
 
 bool is_instance_state(std::string_view state) {
   for (std::string_view s : {"Pending", "Starting", "Running", "Stopping", "Stopped", "Resetting",

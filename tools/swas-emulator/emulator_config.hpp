@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "emulator_quotas.hpp"
 #include "expected.hpp"
 
 namespace swas::emulator {
@@ -42,6 +43,7 @@ struct EmulatorConfig {
   std::vector<InstanceSpec> instances;
   std::int64_t stop_delay_ms = 2000;  // Stopping lasts this long unless an instance says otherwise
   Faults faults;
+  QuotaSettings quotas;  // "quotas" and "quota_retry_after"; no quotas: nothing is throttled
 };
 
 // Errors name the key at fault, e.g. "instances[1].state: must be one of Pending, ...".
@@ -52,6 +54,9 @@ Expected<EmulatorConfig, ConfigError> load_config_file(const std::string& path);
 // The bodies of POST /__emulator/faults and POST /__emulator/instances.
 Expected<Faults, ConfigError> parse_faults(std::string_view json_text);
 Expected<std::vector<InstanceSpec>, ConfigError> parse_instances(std::string_view json_text);
+// The body of POST /__emulator/quotas: {"quotas": {...}, "quota_retry_after": bool}, both
+// optional (absent: no quotas, no x-acs-retry-after), in the config's form.
+Expected<QuotaSettings, ConfigError> parse_quota_settings(std::string_view json_text);
 
 bool is_instance_state(std::string_view state);
 // "Stopped", "StuckStopping", "BackToRunning" (the config and admin spelling).

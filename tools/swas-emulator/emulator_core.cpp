@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "emulator_limits.hpp"
@@ -12,6 +13,7 @@ namespace swas::emulator {
 namespace {
 
 constexpr const char* kStopInstance = "StopInstance";
+constexpr const char* kStopInstances = "StopInstances";
 constexpr const char* kListInstanceStatus = "ListInstanceStatus";
 constexpr const char* kVersion = "2020-06-01";
 
@@ -67,13 +69,14 @@ bool parse_positive(std::string_view text, std::int64_t max, std::int64_t& out) 
 }
 
 // InstanceIds: a JSON array of strings (nothing after it but whitespace, no NUL), at most
-// kMaxListInstanceIds of them.
-bool parse_instance_ids(const std::string& text, std::vector<std::string>& out) {
+// `max_ids` of them.
+bool parse_instance_ids(const std::string& text, std::size_t max_ids,
+                        std::vector<std::string>& out) {
   if (text.find('\0') != std::string::npos) return false;  // cJSON would stop reading there
   std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(
       cJSON_ParseWithOpts(text.c_str(), nullptr, 1), &cJSON_Delete);
   if (!root || !cJSON_IsArray(root.get()) ||
-      cJSON_GetArraySize(root.get()) > static_cast<int>(kMaxListInstanceIds))
+      cJSON_GetArraySize(root.get()) > static_cast<int>(max_ids))
     return false;
   const cJSON* item = nullptr;
   cJSON_ArrayForEach(item, root.get()) {
@@ -92,6 +95,7 @@ EmulatorCore::EmulatorCore(EmulatorConfig config, std::uint64_t random_seed)
       nonces_(kMaxRememberedNonces, kNonceMemoryMs),
       client_tokens_(kMaxRememberedClientTokens),
       request_ids_(random_seed) {
+  quotas_.configure(std::move(config.quotas));
   for (const auto& spec : config.instances) upsert_instance(spec);
 }
 
@@ -120,8 +124,13 @@ EmulatorReply EmulatorCore::handle_api(const HttpRequest& request, std::int64_t 
   if (auto error = check_gateway(call, now_ms)) {
     reply = error_reply(call, *error, now_ms);
     record(call, reply.response.status, reply.code);
+  } else if (auto throttled = apply_quota(call, now_ms)) {
+    reply = std::move(*throttled);
+    record(call, reply.response.status, reply.code);
   } else if (call.action == kStopInstance) {
     reply = stop_instance(call, now_ms);  // records for itself
+  } else if (call.action == kStopInstances) {
+    reply = stop_instances(call, now_ms);  // records for itself
   } else {
     reply = list_instance_status(call, now_ms);  // records for itself
   }
@@ -142,6 +151,7 @@ EmulatorCore::ApiCall EmulatorCore::read_call(const HttpRequest& request) const 
   call.region_id = query_or_empty(call.query, "RegionId");
   call.client_token = query_or_empty(call.query, "ClientToken");
   call.instance_ids_text = query_or_empty(call.query, "InstanceIds");
+  call.force_stop_text = query_or_empty(call.query, "ForceStop");
   return call;
 }
 
@@ -255,7 +265,8 @@ EmulatorCore::MaybeError EmulatorCore::check_nonce(const ApiCall& call, std::int
 }
 
 EmulatorCore::MaybeError EmulatorCore::check_api(const ApiCall& call) const {
-  if (call.action != kStopInstance && call.action != kListInstanceStatus)
+  if (call.action != kStopInstance && call.action != kStopInstances &&
+      call.action != kListInstanceStatus)
     return ApiError{404, "InvalidAction.NotFound",
                     "Specified api is not found, please check your url and method."};
   if (call.version != kVersion)
@@ -265,6 +276,7 @@ EmulatorCore::MaybeError EmulatorCore::check_api(const ApiCall& call) const {
 
 EmulatorCore::MaybeError EmulatorCore::check_parameters(ApiCall& call) const {
   if (call.action == kListInstanceStatus) return check_list_parameters(call);
+  if (call.action == kStopInstances) return check_stop_instances_parameters(call);
   if (call.instance_id.empty()) return missing_parameter("InstanceId");
   if (call.region_id.empty()) return missing_parameter("RegionId");
   if (call.client_token.size() > kMaxClientTokenChars || !is_ascii(call.client_token))
@@ -275,7 +287,8 @@ EmulatorCore::MaybeError EmulatorCore::check_parameters(ApiCall& call) const {
 // Empty values count as absent, as for every optional parameter here.
 EmulatorCore::MaybeError EmulatorCore::check_list_parameters(ApiCall& call) const {
   if (call.region_id.empty()) return missing_parameter("RegionId");
-  if (!call.instance_ids_text.empty() && !parse_instance_ids(call.instance_ids_text, call.instance_ids))
+  if (!call.instance_ids_text.empty() &&
+      !parse_instance_ids(call.instance_ids_text, kMaxListInstanceIds, call.instance_ids))
     return invalid_parameter("InstanceIds",
                              "It must be a JSON array of at most 100 instance ids (strings).");
   call.page_number = 1;
@@ -287,6 +300,42 @@ EmulatorCore::MaybeError EmulatorCore::check_list_parameters(ApiCall& call) cons
   if (!page_size.empty() && !parse_positive(page_size, kMaxPageSize, call.page_size))
     return invalid_parameter("PageSize", "It must be a whole number from 1 to 100.");
   return std::nullopt;
+}
+
+// InstanceIds is required and names 1..100 instances; ForceStop is "true" or "false" (absent or
+// empty: false).
+EmulatorCore::MaybeError EmulatorCore::check_stop_instances_parameters(ApiCall& call) const {
+  if (call.instance_ids_text.empty()) return missing_parameter("InstanceIds");
+  if (call.region_id.empty()) return missing_parameter("RegionId");
+  const bool ids_ok =
+      parse_instance_ids(call.instance_ids_text, kMaxStopInstanceIds, call.instance_ids) &&
+      !call.instance_ids.empty() &&
+      std::none_of(call.instance_ids.begin(), call.instance_ids.end(),
+                   [](const std::string& id) { return id.empty(); });
+  if (!ids_ok)
+    return invalid_parameter(
+        "InstanceIds", "It must be a JSON array of 1 to 100 instance ids (non-empty strings).");
+  if (call.force_stop_text == "true")
+    call.force_stop = true;
+  else if (!call.force_stop_text.empty() && call.force_stop_text != "false")
+    return invalid_parameter("ForceStop", "It must be true or false.");
+  if (call.client_token.size() > kMaxClientTokenChars || !is_ascii(call.client_token))
+    return invalid_parameter("ClientToken");
+  return std::nullopt;
+}
+
+// Authenticated, well-formed calls only: the gateway's checks have all passed. A throttled call
+// changes nothing (no ClientToken is remembered); its nonce is spent like any checked request's.
+std::optional<EmulatorReply> EmulatorCore::apply_quota(const ApiCall& call, std::int64_t now_ms) {
+  const QuotaLimiter::Decision decision =
+      quotas_.admit(call.action, call.credential->access_key_id, now_ms);
+  if (decision.allowed) return std::nullopt;
+  EmulatorReply reply = error_reply(
+      call, {400, "Throttling.User", "Request was denied due to user flow control."}, now_ms);
+  if (quotas_.settings().retry_after)
+    reply.response.headers.push_back(
+        {"x-acs-retry-after", std::to_string(decision.retry_after_ms)});
+  return reply;
 }
 
 EmulatorReply EmulatorCore::error_reply(const ApiCall& call, const ApiError& error,
@@ -301,7 +350,7 @@ EmulatorReply EmulatorCore::error_reply(const ApiCall& call, const ApiError& err
 
 void EmulatorCore::record(const ApiCall& call, int status, const std::string& code) {
   log_.push_back({call.action, call.instance_id, call.instance_ids_text, call.region_id,
-                  call.client_token, call.nonce, status, code});
+                  call.client_token, call.nonce, call.force_stop_text, status, code});
   while (log_.size() > kMaxLogEntries) log_.pop_front();
 }
 

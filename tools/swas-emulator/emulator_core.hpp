@@ -11,6 +11,7 @@
 
 #include "api_response.hpp"
 #include "emulator_config.hpp"
+#include "emulator_quotas.hpp"
 #include "gateway_auth.hpp"
 #include "http_types.hpp"
 #include "replay_caches.hpp"
@@ -25,9 +26,10 @@ struct EmulatorReply {
   std::string code;              // the error Code, for logs; empty on success
 };
 
-// Routes `POST /` (StopInstance and ListInstanceStatus, checked like the real gateway) and the unsigned
-// `/__emulator/*` admin endpoints. Time is injected: `now_ms` is the emulator clock in Unix
-// milliseconds. Thread-safe: one lock serialises handling (each call takes microseconds).
+// Routes `POST /` (StopInstance, StopInstances and ListInstanceStatus, checked like the real
+// gateway, with per-action quotas) and the unsigned `/__emulator/*` admin endpoints. Time is
+// injected: `now_ms` is the emulator clock in Unix milliseconds. Thread-safe: one lock serialises
+// handling (each call takes microseconds).
 class EmulatorCore {
  public:
   explicit EmulatorCore(EmulatorConfig config,
@@ -45,7 +47,7 @@ class EmulatorCore {
     StopOutcome stop_outcome = StopOutcome::Stopped;
   };
   struct LogEntry {
-    std::string action, instance_id, instance_ids, region_id, client_token, nonce;
+    std::string action, instance_id, instance_ids, region_id, client_token, nonce, force_stop;
     int status = 0;
     std::string code;
   };
@@ -57,10 +59,13 @@ class EmulatorCore {
     bool query_ok = true;
     std::string action, version, date, nonce;
     std::string instance_id, region_id, client_token;
-    // ListInstanceStatus: InstanceIds as sent, and the parameters once check_parameters read them.
+    // ListInstanceStatus and StopInstances: InstanceIds as sent, and the parameters once
+    // check_parameters read them.
     std::string instance_ids_text;
-    std::vector<std::string> instance_ids;  // empty: every instance of the region
+    std::vector<std::string> instance_ids;  // ListInstanceStatus: empty means the whole region
     std::int64_t page_number = 0, page_size = 0;
+    std::string force_stop_text;  // StopInstances' ForceStop as sent
+    bool force_stop = false;
     AuthorizationV3 auth;
     const Credential* credential = nullptr;
   };
@@ -79,10 +84,22 @@ class EmulatorCore {
   MaybeError check_api(const ApiCall& call) const;
   MaybeError check_parameters(ApiCall& call) const;
   MaybeError check_list_parameters(ApiCall& call) const;
+  MaybeError check_stop_instances_parameters(ApiCall& call) const;
+  std::optional<EmulatorReply> apply_quota(const ApiCall& call, std::int64_t now_ms);
   void count_action(const std::string& action);
   EmulatorReply stop_instance(const ApiCall& call, std::int64_t now_ms);
+  EmulatorReply stop_instances(const ApiCall& call, std::int64_t now_ms);
+  // ClientToken idempotency around `apply` (the product's change, all or nothing): a retry with
+  // the same parameters gets the first answer again, other parameters IdempotentParameterMismatch.
+  template <typename Apply>
+  EmulatorReply idempotent(const ApiCall& call, IdempotentParameters parameters,
+                           std::int64_t now_ms, Apply apply);
   EmulatorReply list_instance_status(const ApiCall& call, std::int64_t now_ms);
-  MaybeError apply_stop(const ApiCall& call, std::int64_t now_ms);
+  // Why `instance_id` cannot be stopped now (404 unknown or another region, 403 not Running);
+  // `name_it` appends the id to the message (StopInstances names the offending instance).
+  MaybeError stop_refusal(const std::string& instance_id, const std::string& region_id,
+                          bool name_it, std::int64_t now_ms);
+  void begin_stopping(InstanceState& instance, std::int64_t now_ms);
   EmulatorReply error_reply(const ApiCall& call, const ApiError& error, std::int64_t now_ms);
   void record(const ApiCall& call, int status, const std::string& code);
 
@@ -91,6 +108,7 @@ class EmulatorCore {
   EmulatorReply admin_state(std::int64_t now_ms);
   EmulatorReply admin_faults(const HttpRequest& request, std::int64_t now_ms);
   EmulatorReply admin_instances(const HttpRequest& request, std::int64_t now_ms);
+  EmulatorReply admin_quotas(const HttpRequest& request, std::int64_t now_ms);
   EmulatorReply admin_reply(int status, std::string body, std::int64_t now_ms);
   void upsert_instance(const InstanceSpec& spec);
   // Stopping ends (Stopped, or Running for BackToRunning, never for StuckStopping) once the
@@ -102,6 +120,7 @@ class EmulatorCore {
   std::map<std::string, InstanceState> instances_;  // by InstanceId, sorted for stable output
   std::int64_t stop_delay_ms_;
   Faults faults_;
+  QuotaLimiter quotas_;
   NonceCache nonces_;
   ClientTokenCache client_tokens_;
   std::deque<LogEntry> log_;

@@ -1,5 +1,5 @@
-// The product behind the gateway: StopInstance with ClientToken idempotency, ListInstanceStatus,
-// and the instance state machine.
+// The product behind the gateway: StopInstance and StopInstances with ClientToken idempotency,
+// ListInstanceStatus, and the instance state machine.
 #include <cjson/cJSON.h>
 
 #include <algorithm>
@@ -10,12 +10,13 @@
 
 namespace swas::emulator {
 
-EmulatorReply EmulatorCore::stop_instance(const ApiCall& call, std::int64_t now_ms) {
+template <typename Apply>
+EmulatorReply EmulatorCore::idempotent(const ApiCall& call, IdempotentParameters parameters,
+                                       std::int64_t now_ms, Apply apply) {
   EmulatorReply reply;
   const IdempotentAnswer* first =
       call.client_token.empty() ? nullptr : client_tokens_.find(call.client_token);
-  if (first != nullptr && (first->instance_id != call.instance_id ||
-                           first->region_id != call.region_id)) {
+  if (first != nullptr && first->parameters != parameters) {
     reply = error_reply(call,
                         {400, "IdempotentParameterMismatch",
                          "The specified parameter ClientToken is already used with different "
@@ -26,7 +27,7 @@ EmulatorReply EmulatorCore::stop_instance(const ApiCall& call, std::int64_t now_
     reply.response = json_response(first->status, first->body, first->request_id, now_ms);
     reply.code = first->code;
   } else {
-    const MaybeError error = apply_stop(call, now_ms);
+    const MaybeError error = apply();
     if (error) {
       reply = error_reply(call, *error, now_ms);
     } else {
@@ -36,26 +37,57 @@ EmulatorReply EmulatorCore::stop_instance(const ApiCall& call, std::int64_t now_
     if (!call.client_token.empty()) {
       const std::string* request_id = find_header(reply.response.headers, "x-acs-request-id");
       client_tokens_.remember(call.client_token,
-                              {call.instance_id, call.region_id, reply.response.status,
-                               reply.response.body, *request_id, reply.code});
+                              {std::move(parameters), reply.response.status, reply.response.body,
+                               *request_id, reply.code});
     }
   }
   record(call, reply.response.status, reply.code);
   return reply;
 }
 
-EmulatorCore::MaybeError EmulatorCore::apply_stop(const ApiCall& call, std::int64_t now_ms) {
-  const auto it = instances_.find(call.instance_id);
-  if (it == instances_.end() || it->second.region_id != call.region_id)
-    return ApiError{404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."};
-  InstanceState& instance = it->second;
-  if (current_state(instance, now_ms) != "Running")
+EmulatorReply EmulatorCore::stop_instance(const ApiCall& call, std::int64_t now_ms) {
+  const auto apply = [&]() -> MaybeError {
+    if (auto refusal = stop_refusal(call.instance_id, call.region_id, false, now_ms))
+      return refusal;
+    begin_stopping(instances_.at(call.instance_id), now_ms);
+    return std::nullopt;
+  };
+  return idempotent(call, {call.action, call.region_id, {call.instance_id}, false}, now_ms, apply);
+}
+
+// All or nothing: the ids are checked in the order given and the first one that cannot be
+// stopped (unknown, another region, not Running) answers for the whole call, naming it; only
+// when every one can be stopped are they all stopped (an id listed twice is stopped once).
+EmulatorReply EmulatorCore::stop_instances(const ApiCall& call, std::int64_t now_ms) {
+  const auto apply = [&]() -> MaybeError {
+    for (const std::string& id : call.instance_ids)
+      if (auto refusal = stop_refusal(id, call.region_id, true, now_ms)) return refusal;
+    const std::set<std::string> distinct(call.instance_ids.begin(), call.instance_ids.end());
+    for (const std::string& id : distinct) begin_stopping(instances_.at(id), now_ms);
+    return std::nullopt;
+  };
+  return idempotent(call, {call.action, call.region_id, call.instance_ids, call.force_stop},
+                    now_ms, apply);
+}
+
+EmulatorCore::MaybeError EmulatorCore::stop_refusal(const std::string& instance_id,
+                                                    const std::string& region_id, bool name_it,
+                                                    std::int64_t now_ms) {
+  const std::string suffix = name_it ? " InstanceId: " + instance_id : "";
+  const auto it = instances_.find(instance_id);
+  if (it == instances_.end() || it->second.region_id != region_id)
+    return ApiError{404, "InvalidInstanceId.NotFound",
+                    "The specified InstanceId does not exist." + suffix};
+  if (current_state(it->second, now_ms) != "Running")
     return ApiError{403, "IncorrectInstanceStatus",
-                    "The state of the current instance does not support this operation."};
+                    "The state of the current instance does not support this operation." + suffix};
+  return std::nullopt;
+}
+
+void EmulatorCore::begin_stopping(InstanceState& instance, std::int64_t now_ms) {
   instance.state = "Stopping";
   instance.stopping_since_ms = now_ms;
   ++instance.stops;
-  return std::nullopt;
 }
 
 // Page `page_number` of the region's instances (or of those named in InstanceIds), ordered by

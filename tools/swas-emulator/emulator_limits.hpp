@@ -25,6 +25,14 @@ inline constexpr std::int64_t kMaxPageSize = 100;
 inline constexpr std::int64_t kDefaultPageSize = 10;
 // PageNumber is 1..kMaxPageNumber; outside: 400 InvalidParameter.
 inline constexpr std::int64_t kMaxPageNumber = 1000000000;
+// StopInstances: InstanceIds holds 1..kMaxStopInstanceIds ids (documented); more, none, or not a
+// JSON array of non-empty strings: 400 InvalidParameter.
+inline constexpr std::size_t kMaxStopInstanceIds = 100;
+// Quotas ("N/<window>"): N is 1..kMaxQuotaLimit (each counted call keeps one timestamp per action
+// and AccessKey, so this bounds the memory), the window 1 ms..kMaxQuotaWindowMs (one day).
+// Outside: a config or admin error naming the action.
+inline constexpr std::int64_t kMaxQuotaLimit = 100000;
+inline constexpr std::int64_t kMaxQuotaWindowMs = 24LL * 3600 * 1000;
 // Distinct x-acs-action names counted in the admin state's "actions"; requests naming a further
 // one are counted under "(other)", so a client cannot grow the map without bound.
 inline constexpr std::size_t kMaxActionNames = 32;

@@ -1,5 +1,5 @@
 // swas-emulator: a local HTTPS stand-in for swas.<region>.aliyuncs.com (StopInstance,
-// ListInstanceStatus) for tests.
+// StopInstances, ListInstanceStatus) for tests.
 #include <pthread.h>
 #include <signal.h>
 
@@ -25,8 +25,8 @@ using swas::emulator::EmulatorReply;
 constexpr const char* kUsage =
     "usage: swas-emulator --config FILE --cert FILE --key FILE [--host 127.0.0.1] [--port N]\n"
     "                     [--port-file FILE] [--clock-offset-s N] [--log-requests] [--help]\n"
-    "Emulates the SWAS StopInstance and ListInstanceStatus APIs (swas-open 2020-06-01) over HTTPS\n"
-    "for tests.\n"
+    "Emulates the SWAS StopInstance, StopInstances and ListInstanceStatus APIs (swas-open\n"
+    "2020-06-01) over HTTPS for tests.\n"
     "--port 0 (default) picks a free port; when ready, prints\n"
     "'swas-emulator listening on HOST:PORT' and writes PORT to --port-file.\n"
     "--clock-offset-s shifts the emulator's clock (Date header, x-acs-date check).\n"

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 namespace swas::emulator {
 
@@ -29,10 +30,23 @@ class NonceCache {
   std::deque<std::pair<std::int64_t, std::string>> by_age_;  // (remembered at, nonce)
 };
 
+// What a ClientToken was first used with; a retry must repeat it exactly. The action is part of
+// it: a token first used by StopInstance and then by StopInstances is a mismatch.
+struct IdempotentParameters {
+  std::string action;
+  std::string region_id;
+  std::vector<std::string> instance_ids;  // as given, in order (StopInstance: its one InstanceId)
+  bool force_stop = false;                // StopInstances' ForceStop; absent counts as false
+  bool operator==(const IdempotentParameters& o) const {
+    return action == o.action && region_id == o.region_id && instance_ids == o.instance_ids &&
+           force_stop == o.force_stop;
+  }
+  bool operator!=(const IdempotentParameters& o) const { return !(*this == o); }
+};
+
 // The first answer given for a ClientToken, kept so that a retry gets exactly that answer.
 struct IdempotentAnswer {
-  std::string instance_id;
-  std::string region_id;
+  IdempotentParameters parameters;
   int status = 0;
   std::string body;
   std::string request_id;
