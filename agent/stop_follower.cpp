@@ -225,7 +225,7 @@ void StopFollower::poll_region(const std::string& region_id, Region& region, Htt
                             " attempt" + (attempts == 1 ? "" : "s") + "); the stop itself was accepted (RequestId " +
                             f.rec.request_id + "): check the instance in the console";
       if (r.error.cloud && r.error.cloud->http_status == 403)
-        message += "; the gateway's AccessKey may lack the permission swas:ListInstanceStatus (grant it, or set "
+        message += "; the gateway's AccessKey may lack the permission swas-open:ListInstanceStatus (grant it, or set "
                    "follow.enabled to false)";
       finish(id, FollowOutcome::PollFailed, f.last_seen, std::move(message), r.error, now);
     }
