@@ -181,8 +181,13 @@ void StopFollower::poll_region(const std::string& region_id, Region& region, Htt
   std::sort(instances.begin(), instances.end());
   instances.erase(std::unique(instances.begin(), instances.end()), instances.end());
   region.last_poll_ms = clock_.now_unix_ms();
+  std::size_t start = 0;
+  if (region.retry_from)
+    start = static_cast<std::size_t>(std::lower_bound(instances.begin(), instances.end(), *region.retry_from) -
+                                      instances.begin());
+  region.retry_from.reset();
   bool retry_scheduled = false;
-  for (std::size_t first = 0; first < instances.size() && !retry_scheduled;
+  for (std::size_t first = start; first < instances.size() && !retry_scheduled;
        first += limits::kMaxInstanceIdsPerPoll) {
     const std::size_t last = std::min(instances.size(), first + limits::kMaxInstanceIdsPerPoll);
     const std::vector<std::string> chunk(instances.begin() + static_cast<std::ptrdiff_t>(first),
@@ -211,6 +216,7 @@ void StopFollower::poll_region(const std::string& region_id, Region& region, Htt
         log(LogLevel::Warn, "ListInstanceStatus in " + region_id + " failed (" + describe(r.error) + "); retrying in " +
                                 seconds_text(wait));
         region.next_due_ms = now + wait;
+        region.retry_from = chunk.front();
         retry_scheduled = true;
         continue;
       }

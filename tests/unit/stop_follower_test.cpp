@@ -776,6 +776,57 @@ TEST_F(FollowerTest, NoCredentialsIsPollFailedCredentialsMissingWithoutACall) {
   EXPECT_EQ(j.str("error", "Code"), "CredentialsMissing");
 }
 
+// Three chunks: the second keeps failing. Its follows end PollFailed after max_attempts, and the
+// chunks that were answered are not asked again before the interval.
+TEST_F(FollowerTest, ARetryDoesNotRepollTheChunksThatWereAnswered) {
+  retry.max_attempts = 3;
+  make();
+  std::vector<std::string> chunk_two;
+  for (int i = 0; i < 250; ++i) {
+    const std::string instance = "i-" + std::to_string(1000 + i);
+    if (i >= 100 && i < 200) chunk_two.push_back(instance);
+    follow(record("c-" + std::to_string(1000 + i), instance));
+  }
+  struct Scripted : HttpsTransport {
+    std::vector<std::vector<std::string>> asked;
+    std::string failing;  // an id in the chunk that fails
+    Expected<HttpResponse, TransportError> round_trip(const Endpoint&, const HttpRequest& r) override {
+      const auto ids = ids_asked(r);
+      asked.push_back(ids);
+      if (std::find(ids.begin(), ids.end(), failing) != ids.end())
+        return http(503, R"({"Code":"ServiceUnavailable","Message":"m","RequestId":"R"})");
+      std::vector<std::pair<std::string, std::string>> st;
+      for (const auto& id : ids) st.emplace_back(id, "Stopping");
+      return http(200, statuses_body(st));
+    }
+  } cloud_side;
+  cloud_side.failing = "i-1150";
+  std::optional<std::int64_t> due = follower->poll_due(cloud_side);
+  for (int round = 0; round < 10 && due && *due < t0 + 10000; ++round) {
+    clock.now_ms = *due;
+    due = follower->poll_due(cloud_side);
+  }
+  std::size_t polls_of_i1000 = 0, polls_of_i1150 = 0, polls_of_i1249 = 0;
+  for (const auto& ids : cloud_side.asked) {
+    polls_of_i1000 += static_cast<std::size_t>(std::count(ids.begin(), ids.end(), "i-1000"));
+    polls_of_i1150 += static_cast<std::size_t>(std::count(ids.begin(), ids.end(), "i-1150"));
+    polls_of_i1249 += static_cast<std::size_t>(std::count(ids.begin(), ids.end(), "i-1249"));
+  }
+  EXPECT_EQ(polls_of_i1000, 1u) << "a chunk that was answered is asked again within the interval";
+  EXPECT_EQ(polls_of_i1150, 3u);
+  EXPECT_EQ(polls_of_i1249, 1u);  // the chunk after the failing one, once its retries ran out
+  std::size_t poll_failed = 0;
+  for (const auto& m : finals()) {
+    Json j(m.payload);
+    EXPECT_EQ(j.str("outcome"), "PollFailed");
+    EXPECT_NE(std::find(chunk_two.begin(), chunk_two.end(), j.str("InstanceId")), chunk_two.end());
+    EXPECT_NE(j.str("Message").find("after 3 attempts"), std::string::npos);
+    ++poll_failed;
+  }
+  EXPECT_EQ(poll_failed, 100u);
+  EXPECT_EQ(follower->following(), 150u);
+}
+
 // --- The bound, the journal, the restart ------------------------------------------------------
 
 TEST_F(FollowerTest, BeyondMaxInstancesAStopIsNotFollowedAtOnce) {
