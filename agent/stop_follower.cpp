@@ -242,11 +242,12 @@ void StopFollower::poll_region(const std::string& region_id, Region& region, Htt
   for (const auto& id : ids_in(region_id)) {
     const Follow& f = follows_.at(id);
     if (f.rec.deadline_ms <= now) {
+      // elapsedMs counts to the deadline, however late the poll that judged it came.
       const std::string seen = f.last_seen ? "still " + *f.last_seen : "without a status from the cloud";
       finish(id, FollowOutcome::TimedOut, f.last_seen,
-             "the instance was " + seen + " " + seconds_text(now - f.rec.accepted_ms) +
+             "the instance was " + seen + " " + seconds_text(f.rec.deadline_ms - f.rec.accepted_ms) +
                  " after the command (follow.deadline_s); it is no longer followed: check it in the console",
-             std::nullopt, now);
+             std::nullopt, f.rec.deadline_ms);
       continue;
     }
     earliest = earliest ? std::min(*earliest, f.rec.deadline_ms) : f.rec.deadline_ms;

@@ -374,6 +374,26 @@ TEST_F(FollowerTest, DeadlineEndsAFollowTimedOutWithTheLastStatus) {
   EXPECT_EQ(finals()[0].journal_id, lifecycle_ack_key("c-1"));
 }
 
+TEST_F(FollowerTest, TimedOutElapsedIsCountedToTheDeadline) {
+  // "elapsedMs ... for TimedOut, to the deadline": a poll that takes a while, or comes late, does
+  // not stretch it.
+  make();
+  FollowRecord rec = record("c-1");
+  rec.deadline_ms = t0 + 5000;
+  follow(rec);
+  transport.clock = &clock;
+  transport.ms_per_call = 250;
+  answer({{"i-1", "Stopping"}});
+  auto due = poll();
+  EXPECT_EQ(due, t0 + 5000);
+  answer({{"i-1", "Stopping"}});
+  poll_at(due);
+  ASSERT_EQ(finals().size(), 1u);
+  Json j(finals()[0].payload);
+  EXPECT_EQ(j.str("outcome"), "TimedOut");
+  EXPECT_EQ(j.num("elapsedMs"), 5000 + 412);
+}
+
 TEST_F(FollowerTest, APollAtTheDeadlineThatSeesStoppedIsStopped) {
   make();
   FollowRecord rec = record("c-1");
@@ -921,6 +941,24 @@ TEST_F(FollowerTest, ResumeFromTheJournalPollsAtOnceAndDoesNotRepeatTheReportedS
   EXPECT_EQ(j.num("elapsedMs"), 60000 + 10000);
   follower->settled("c-2");
   EXPECT_EQ(follower->slots_used(), 1u);
+}
+
+TEST_F(FollowerTest, AFollowWhoseDeadlinePassedWhileDownGetsOnePollThenTimedOut) {
+  FollowRecord rec = record("c-1");
+  rec.accepted_ms = t0 - 700000;
+  rec.deadline_ms = t0 - 100000;
+  rec.reported_status = "Stopping";
+  journal.follow_rows.emplace("c-1", FakeJournal::FollowRow{rec, false, ""});
+  make();
+  follower->resume();
+  answer({{"i-1", "Stopping"}});
+  EXPECT_FALSE(poll().has_value());
+  EXPECT_EQ(transport.sent.size(), 1u);
+  ASSERT_EQ(publisher.published.size(), 1u);
+  Json j = last();
+  EXPECT_EQ(j.str("outcome"), "TimedOut");
+  EXPECT_EQ(j.str("Status"), "Stopping");
+  EXPECT_EQ(j.num("elapsedMs"), 600000);  // to the deadline, not to the restart
 }
 
 TEST_F(FollowerTest, JournalFailuresAreLoggedAndNeverLoseTheFinalMessage) {
