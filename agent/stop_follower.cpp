@@ -54,7 +54,10 @@ void StopFollower::resume() {
   for (auto& rec : backlog.following) {
     regions_[rec.region_id].next_due_ms = 0;  // at once
     std::string id = rec.id;
-    follows_.emplace(std::move(id), Follow{std::move(rec), std::nullopt, 0, 0});
+    // The status reported before the restart is the last one seen, until a poll says otherwise.
+    std::optional<std::string> seen;
+    if (!rec.reported_status.empty()) seen = rec.reported_status;
+    follows_.emplace(std::move(id), Follow{std::move(rec), std::move(seen), 0, 0});
   }
   awaiting_ack_.insert(backlog.awaiting_ack.begin(), backlog.awaiting_ack.end());
   if (!follows_.empty() || !awaiting_ack_.empty())

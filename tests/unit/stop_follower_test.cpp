@@ -961,6 +961,24 @@ TEST_F(FollowerTest, AFollowWhoseDeadlinePassedWhileDownGetsOnePollThenTimedOut)
   EXPECT_EQ(j.num("elapsedMs"), 600000);  // to the deadline, not to the restart
 }
 
+TEST_F(FollowerTest, AfterAResumeTheReportedStatusIsTheLastSeen) {
+  // The last status reported before the restart is what a final message says when no poll after
+  // it got an answer.
+  FollowRecord rec = record("c-1");
+  rec.deadline_ms = t0 - 1;
+  rec.reported_status = "Stopping";
+  journal.follow_rows.emplace("c-1", FakeJournal::FollowRow{rec, false, ""});
+  make();
+  follower->resume();
+  transport.fail(TransportFailure::Connect, "connection refused");
+  poll();
+  ASSERT_EQ(finals().size(), 1u);
+  Json j(finals()[0].payload);
+  EXPECT_EQ(j.str("outcome"), "TimedOut");
+  EXPECT_EQ(j.str("Status"), "Stopping");
+  EXPECT_NE(j.str("Message").find("still Stopping"), std::string::npos) << j.str("Message");
+}
+
 TEST_F(FollowerTest, JournalFailuresAreLoggedAndNeverLoseTheFinalMessage) {
   make();
   follow(record("c-1"));
