@@ -91,6 +91,8 @@ void StopFollower::add(FollowRecord rec, bool journaled) {
   Region& region = regions_[rec.region_id];
   if (region_idle)
     region.next_due_ms = region.last_poll_ms ? std::max(now, *region.last_poll_ms + settings_.interval_ms) : now;
+  // A follow is judged on a fresh status at its deadline, even when that comes before the interval.
+  region.next_due_ms = std::min(region.next_due_ms, rec.deadline_ms);
   log(LogLevel::Debug, "command " + rec.id + ": following " + rec.instance_id + " in " + rec.region_id);
   std::string id = rec.id;
   follows_.emplace(std::move(id), Follow{std::move(rec), std::nullopt, 0, 0});

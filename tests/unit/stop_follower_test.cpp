@@ -408,6 +408,29 @@ TEST_F(FollowerTest, APollAtTheDeadlineThatSeesStoppedIsStopped) {
   EXPECT_EQ(Json(finals()[0].payload).str("outcome"), "Stopped");
 }
 
+TEST_F(FollowerTest, ANewFollowWhoseDeadlineComesFirstIsPolledAtItsDeadline) {
+  settings.interval_ms = 60000;
+  settings.deadline_s = 5;
+  make();
+  follow(record("c-1"));
+  answer({{"i-1", "Stopped"}});
+  poll();
+  ASSERT_EQ(finals().size(), 1u);
+  clock.now_ms += 1000;
+  follow(record("c-2", "i-2"));  // the region was polled a second ago: not again at once
+  EXPECT_EQ(transport.sent.size(), 1u);
+  auto due = poll();
+  EXPECT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(due, t0 + 1000 + 5000);  // at c-2's deadline, not a minute after the last poll
+  answer({{"i-2", "Stopping"}});
+  poll_at(due);
+  ASSERT_EQ(finals().size(), 2u);
+  Json j(finals()[1].payload);
+  EXPECT_EQ(j.str("outcome"), "TimedOut");
+  EXPECT_EQ(j.str("Status"), "Stopping");
+  EXPECT_EQ(j.num("elapsedMs"), 5000 + 412);
+}
+
 TEST_F(FollowerTest, ARegionIsPolledAtMostOncePerInterval) {
   make();
   follow(record("c-1"));
