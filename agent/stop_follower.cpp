@@ -226,8 +226,9 @@ void StopFollower::poll_region(const std::string& region_id, Region& region, Htt
         continue;
       }
     }
-    // A final error, or the retries ran out: every follow this call covered ends.
-    const int attempts = std::max(region.failures, 1);
+    // A final error, or the retries ran out: every follow this call covered ends. A final error is
+    // one attempt more than the failures before it; run-out retries were counted above.
+    const int attempts = r.kind == PollResult::Retry ? region.failures : region.failures + 1;
     region.failures = 0;
     region.clock_fixed = region.nonce_renewed = false;
     for (const auto& id : covered) {

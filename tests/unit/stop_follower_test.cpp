@@ -664,6 +664,23 @@ TEST_F(FollowerTest, ASuccessfulRetryResetsTheCount) {
   EXPECT_EQ(Json(finals()[0].payload).str("outcome"), "Stopped");
 }
 
+TEST_F(FollowerTest, AFinalErrorAfterRetriesCountsEveryAttempt) {
+  make();
+  follow(record("c-1"));
+  transport.reply(503, R"({"Code":"ServiceUnavailable","Message":"m","RequestId":"R"})");
+  auto due = poll();
+  transport.fail(TransportFailure::Connect, "refused");
+  due = poll_at(due);
+  transport.reply(403, R"({"Code":"Forbidden.RAM","Message":"no","RequestId":"R"})");
+  poll_at(due);
+  ASSERT_EQ(transport.sent.size(), 3u);
+  ASSERT_EQ(finals().size(), 1u);
+  Json j(finals()[0].payload);
+  EXPECT_EQ(j.str("outcome"), "PollFailed");
+  EXPECT_EQ(j.str("error", "Code"), "Forbidden.RAM");
+  EXPECT_NE(j.str("Message").find("after 3 attempts"), std::string::npos) << j.str("Message");
+}
+
 TEST_F(FollowerTest, NoRetryBeyondTheRetryDeadline) {
   retry.deadline_ms = 3000;
   make();
