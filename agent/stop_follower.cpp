@@ -65,6 +65,10 @@ void StopFollower::resume() {
                             std::to_string(awaiting_ack_.size()) + " final message(s) awaiting the broker's ack)");
 }
 
+bool StopFollower::has_follows(const std::string& region_id) const {
+  return std::any_of(follows_.begin(), follows_.end(), [&](const auto& f) { return f.second.rec.region_id == region_id; });
+}
+
 std::vector<std::string> StopFollower::ids_in(const std::string& region_id) const {
   std::vector<std::string> ids;
   for (const auto& [id, f] : follows_)
@@ -87,7 +91,7 @@ void StopFollower::add(FollowRecord rec, bool journaled) {
     return;
   }
   const std::int64_t now = clock_.now_unix_ms();
-  const bool region_idle = ids_in(rec.region_id).empty();
+  const bool region_idle = !has_follows(rec.region_id);
   Region& region = regions_[rec.region_id];
   if (region_idle)
     region.next_due_ms = region.last_poll_ms ? std::max(now, *region.last_poll_ms + settings_.interval_ms) : now;
@@ -105,7 +109,7 @@ std::optional<std::int64_t> StopFollower::poll_due(HttpsTransport& transport) {
   for (auto it = regions_.begin(); it != regions_.end();) {
     const std::int64_t now = clock_.now_unix_ms();
     Region& region = it->second;
-    if (ids_in(it->first).empty()) {
+    if (!has_follows(it->first)) {
       // Kept one interval after its last poll, so a new follow cannot poll it sooner.
       if (!region.last_poll_ms || now - *region.last_poll_ms >= settings_.interval_ms) {
         it = regions_.erase(it);
@@ -113,7 +117,7 @@ std::optional<std::int64_t> StopFollower::poll_due(HttpsTransport& transport) {
       }
     } else {
       if (region.next_due_ms <= now) poll_region(it->first, region, transport);
-      if (!ids_in(it->first).empty()) next = next ? std::min(*next, region.next_due_ms) : region.next_due_ms;
+      if (has_follows(it->first)) next = next ? std::min(*next, region.next_due_ms) : region.next_due_ms;
     }
     ++it;
   }
@@ -180,11 +184,13 @@ StopFollower::PollResult StopFollower::call(const std::string& region_id, const 
 }
 
 void StopFollower::poll_region(const std::string& region_id, Region& region, HttpsTransport& transport) {
-  // The distinct instances followed in the region, in calls of at most 100.
+  // The distinct instances followed in the region (sorted), in calls of at most 100; found once per
+  // poll, so a round stays O(n log n) up to follow.max_instances.
+  std::map<std::string, std::vector<std::string>> follows_of;  // InstanceId -> command ids
+  for (const auto& id : ids_in(region_id)) follows_of[follows_.at(id).rec.instance_id].push_back(id);
   std::vector<std::string> instances;
-  for (const auto& id : ids_in(region_id)) instances.push_back(follows_.at(id).rec.instance_id);
-  std::sort(instances.begin(), instances.end());
-  instances.erase(std::unique(instances.begin(), instances.end()), instances.end());
+  instances.reserve(follows_of.size());
+  for (const auto& entry : follows_of) instances.push_back(entry.first);
   region.last_poll_ms = clock_.now_unix_ms();
   std::size_t start = 0;
   if (region.retry_from)
@@ -200,8 +206,10 @@ void StopFollower::poll_region(const std::string& region_id, Region& region, Htt
     PollResult r = call(region_id, chunk, region, transport);
     const std::int64_t now = clock_.now_unix_ms();
     std::vector<std::string> covered;
-    for (const auto& id : ids_in(region_id))
-      if (std::binary_search(chunk.begin(), chunk.end(), follows_.at(id).rec.instance_id)) covered.push_back(id);
+    for (const auto& instance : chunk)
+      for (const auto& id : follows_of[instance])
+        if (follows_.count(id)) covered.push_back(id);
+    std::sort(covered.begin(), covered.end());
     if (r.kind == PollResult::Statuses) {
       region.failures = 0;
       region.clock_fixed = region.nonce_renewed = false;

@@ -70,6 +70,7 @@ class StopFollower {
   void finish(std::string id, FollowOutcome outcome, std::optional<std::string> status, std::string message,
               std::optional<PollError> error, std::int64_t now);
   void not_followed(const FollowRecord& rec, const std::string& why);
+  bool has_follows(const std::string& region_id) const;
   std::vector<std::string> ids_in(const std::string& region_id) const;
   void log(LogLevel level, const std::string& line);
 
