@@ -54,12 +54,19 @@ void StopFollower::resume() {
   for (auto& rec : backlog.following) {
     regions_[rec.region_id].next_due_ms = 0;  // at once
     std::string id = rec.id;
-    follows_.emplace(std::move(id), Follow{std::move(rec), std::nullopt, 0, 0});
+    // The status reported before the restart is the last one seen, until a poll says otherwise.
+    std::optional<std::string> seen;
+    if (!rec.reported_status.empty()) seen = rec.reported_status;
+    follows_.emplace(std::move(id), Follow{std::move(rec), std::move(seen), 0, 0});
   }
   awaiting_ack_.insert(backlog.awaiting_ack.begin(), backlog.awaiting_ack.end());
   if (!follows_.empty() || !awaiting_ack_.empty())
     log(LogLevel::Info, "resuming " + std::to_string(follows_.size()) + " follow(s) of stopped instances (" +
                             std::to_string(awaiting_ack_.size()) + " final message(s) awaiting the broker's ack)");
+}
+
+bool StopFollower::has_follows(const std::string& region_id) const {
+  return std::any_of(follows_.begin(), follows_.end(), [&](const auto& f) { return f.second.rec.region_id == region_id; });
 }
 
 std::vector<std::string> StopFollower::ids_in(const std::string& region_id) const {
@@ -84,10 +91,12 @@ void StopFollower::add(FollowRecord rec, bool journaled) {
     return;
   }
   const std::int64_t now = clock_.now_unix_ms();
-  const bool region_idle = ids_in(rec.region_id).empty();
+  const bool region_idle = !has_follows(rec.region_id);
   Region& region = regions_[rec.region_id];
   if (region_idle)
     region.next_due_ms = region.last_poll_ms ? std::max(now, *region.last_poll_ms + settings_.interval_ms) : now;
+  // A follow is judged on a fresh status at its deadline, even when that comes before the interval.
+  region.next_due_ms = std::min(region.next_due_ms, rec.deadline_ms);
   log(LogLevel::Debug, "command " + rec.id + ": following " + rec.instance_id + " in " + rec.region_id);
   std::string id = rec.id;
   follows_.emplace(std::move(id), Follow{std::move(rec), std::nullopt, 0, 0});
@@ -100,7 +109,7 @@ std::optional<std::int64_t> StopFollower::poll_due(HttpsTransport& transport) {
   for (auto it = regions_.begin(); it != regions_.end();) {
     const std::int64_t now = clock_.now_unix_ms();
     Region& region = it->second;
-    if (ids_in(it->first).empty()) {
+    if (!has_follows(it->first)) {
       // Kept one interval after its last poll, so a new follow cannot poll it sooner.
       if (!region.last_poll_ms || now - *region.last_poll_ms >= settings_.interval_ms) {
         it = regions_.erase(it);
@@ -108,7 +117,7 @@ std::optional<std::int64_t> StopFollower::poll_due(HttpsTransport& transport) {
       }
     } else {
       if (region.next_due_ms <= now) poll_region(it->first, region, transport);
-      if (!ids_in(it->first).empty()) next = next ? std::min(*next, region.next_due_ms) : region.next_due_ms;
+      if (has_follows(it->first)) next = next ? std::min(*next, region.next_due_ms) : region.next_due_ms;
     }
     ++it;
   }
@@ -175,14 +184,21 @@ StopFollower::PollResult StopFollower::call(const std::string& region_id, const 
 }
 
 void StopFollower::poll_region(const std::string& region_id, Region& region, HttpsTransport& transport) {
-  // The distinct instances followed in the region, in calls of at most 100.
+  // The distinct instances followed in the region (sorted), in calls of at most 100; found once per
+  // poll, so a round stays O(n log n) up to follow.max_instances.
+  std::map<std::string, std::vector<std::string>> follows_of;  // InstanceId -> command ids
+  for (const auto& id : ids_in(region_id)) follows_of[follows_.at(id).rec.instance_id].push_back(id);
   std::vector<std::string> instances;
-  for (const auto& id : ids_in(region_id)) instances.push_back(follows_.at(id).rec.instance_id);
-  std::sort(instances.begin(), instances.end());
-  instances.erase(std::unique(instances.begin(), instances.end()), instances.end());
+  instances.reserve(follows_of.size());
+  for (const auto& entry : follows_of) instances.push_back(entry.first);
   region.last_poll_ms = clock_.now_unix_ms();
+  std::size_t start = 0;
+  if (region.retry_from)
+    start = static_cast<std::size_t>(std::lower_bound(instances.begin(), instances.end(), *region.retry_from) -
+                                      instances.begin());
+  region.retry_from.reset();
   bool retry_scheduled = false;
-  for (std::size_t first = 0; first < instances.size() && !retry_scheduled;
+  for (std::size_t first = start; first < instances.size() && !retry_scheduled;
        first += limits::kMaxInstanceIdsPerPoll) {
     const std::size_t last = std::min(instances.size(), first + limits::kMaxInstanceIdsPerPoll);
     const std::vector<std::string> chunk(instances.begin() + static_cast<std::ptrdiff_t>(first),
@@ -190,8 +206,10 @@ void StopFollower::poll_region(const std::string& region_id, Region& region, Htt
     PollResult r = call(region_id, chunk, region, transport);
     const std::int64_t now = clock_.now_unix_ms();
     std::vector<std::string> covered;
-    for (const auto& id : ids_in(region_id))
-      if (std::binary_search(chunk.begin(), chunk.end(), follows_.at(id).rec.instance_id)) covered.push_back(id);
+    for (const auto& instance : chunk)
+      for (const auto& id : follows_of[instance])
+        if (follows_.count(id)) covered.push_back(id);
+    std::sort(covered.begin(), covered.end());
     if (r.kind == PollResult::Statuses) {
       region.failures = 0;
       region.clock_fixed = region.nonce_renewed = false;
@@ -211,12 +229,14 @@ void StopFollower::poll_region(const std::string& region_id, Region& region, Htt
         log(LogLevel::Warn, "ListInstanceStatus in " + region_id + " failed (" + describe(r.error) + "); retrying in " +
                                 seconds_text(wait));
         region.next_due_ms = now + wait;
+        region.retry_from = chunk.front();
         retry_scheduled = true;
         continue;
       }
     }
-    // A final error, or the retries ran out: every follow this call covered ends.
-    const int attempts = std::max(region.failures, 1);
+    // A final error, or the retries ran out: every follow this call covered ends. A final error is
+    // one attempt more than the failures before it; run-out retries were counted above.
+    const int attempts = r.kind == PollResult::Retry ? region.failures : region.failures + 1;
     region.failures = 0;
     region.clock_fixed = region.nonce_renewed = false;
     for (const auto& id : covered) {
@@ -236,11 +256,12 @@ void StopFollower::poll_region(const std::string& region_id, Region& region, Htt
   for (const auto& id : ids_in(region_id)) {
     const Follow& f = follows_.at(id);
     if (f.rec.deadline_ms <= now) {
+      // elapsedMs counts to the deadline, however late the poll that judged it came.
       const std::string seen = f.last_seen ? "still " + *f.last_seen : "without a status from the cloud";
       finish(id, FollowOutcome::TimedOut, f.last_seen,
-             "the instance was " + seen + " " + seconds_text(now - f.rec.accepted_ms) +
+             "the instance was " + seen + " " + seconds_text(f.rec.deadline_ms - f.rec.accepted_ms) +
                  " after the command (follow.deadline_s); it is no longer followed: check it in the console",
-             std::nullopt, now);
+             std::nullopt, f.rec.deadline_ms);
       continue;
     }
     earliest = earliest ? std::min(*earliest, f.rec.deadline_ms) : f.rec.deadline_ms;

@@ -52,6 +52,9 @@ class StopFollower {
     std::int64_t next_due_ms = 0;
     std::optional<std::int64_t> last_poll_ms;
     int failures = 0;  // failed polls in a row (the retry rule's attempts)
+    // A retry goes on from the call that failed (its first InstanceId): the calls before it in the
+    // same round were answered and are not made again before the interval.
+    std::optional<std::string> retry_from;
     std::int64_t first_failure_ms = 0;
     bool clock_fixed = false;
     bool nonce_renewed = false;
@@ -67,6 +70,7 @@ class StopFollower {
   void finish(std::string id, FollowOutcome outcome, std::optional<std::string> status, std::string message,
               std::optional<PollError> error, std::int64_t now);
   void not_followed(const FollowRecord& rec, const std::string& why);
+  bool has_follows(const std::string& region_id) const;
   std::vector<std::string> ids_in(const std::string& region_id) const;
   void log(LogLevel level, const std::string& line);
 
