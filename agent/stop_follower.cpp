@@ -12,7 +12,9 @@
 namespace swas {
 
 struct StopFollower::PollResult {
-  enum Kind { Statuses, Retry, Failed } kind = Failed;
+  // Deferred: not sent or throttled under the account's rate quota: polled again later, never
+  // counted as a failure.
+  enum Kind { Statuses, Retry, Failed, Deferred } kind = Failed;
   InstanceStatuses statuses;
   std::optional<std::uint32_t> retry_after_ms;
   PollError error;  // Failed; and for Retry, what is reported if the retries run out
@@ -53,7 +55,7 @@ void StopFollower::resume() {
   FollowBacklog backlog = journal_.follows();
   for (auto& rec : backlog.following) {
     regions_[rec.region_id].next_due_ms = 0;  // at once
-    std::string id = rec.id;
+    std::string id = rec.key();
     // The status reported before the restart is the last one seen, until a poll says otherwise.
     std::optional<std::string> seen;
     if (!rec.reported_status.empty()) seen = rec.reported_status;
@@ -82,9 +84,9 @@ void StopFollower::add(FollowRecord rec, bool journaled) {
                       "console");
     return;
   }
-  if (follows_.count(rec.id) || awaiting_ack_.count(rec.id)) return;  // already known (resumed)
+  if (follows_.count(rec.key()) || awaiting_ack_.count(rec.key())) return;  // already known (resumed)
   if (slots_used() >= settings_.max_instances) {
-    if (auto err = journal_.follow_dropped(rec.id); !err.empty())
+    if (auto err = journal_.follow_dropped(rec.key()); !err.empty())
       log(LogLevel::Error, "command " + rec.id + ": the journal could not drop the follow: " + err);
     not_followed(rec, "the agent is already following " + std::to_string(settings_.max_instances) +
                           " instances (follow.max_instances); check this one in the console");
@@ -98,8 +100,8 @@ void StopFollower::add(FollowRecord rec, bool journaled) {
   // A follow is judged on a fresh status at its deadline, even when that comes before the interval.
   region.next_due_ms = std::min(region.next_due_ms, rec.deadline_ms);
   log(LogLevel::Debug, "command " + rec.id + ": following " + rec.instance_id + " in " + rec.region_id);
-  std::string id = rec.id;
-  follows_.emplace(std::move(id), Follow{std::move(rec), std::nullopt, 0, 0});
+  std::string key = rec.key();
+  follows_.emplace(std::move(key), Follow{std::move(rec), std::nullopt, 0, 0});
 }
 
 void StopFollower::settled(const std::string& id) { awaiting_ack_.erase(id); }
@@ -133,13 +135,31 @@ StopFollower::PollResult StopFollower::call(const std::string& region_id, const 
     return r;
   }
   const Endpoint endpoint = cloud_.endpoint_for(region_id);
+  static constexpr std::string_view kAction = "ListInstanceStatus";
   for (;;) {
+    if (pacer_ && pacer_->acquire(kAction, clock_.now_unix_ms() + kMaxPaceWaitMs,
+                                  [](std::optional<std::int64_t>) {}) != CallPacer::Turn::Go) {
+      r.kind = PollResult::Deferred;
+      return r;
+    }
     const auto response = transport.round_trip(
         endpoint, build_list_status_request(region_id, instance_ids, endpoint, *credentials, cloud_.x_acs_date(),
                                             cloud_.fresh_nonce()));
     std::optional<CloudOutcome> parsed;
     if (response) parsed = parse_cloud_response(*response);
     const AttemptJudgement j = judge_attempt(response, parsed ? &*parsed : nullptr);
+    const CloudError* cloud_error = parsed ? std::get_if<CloudError>(&*parsed) : nullptr;
+    const bool throttled = response && (response->status == 429 || (cloud_error && is_throttling(*cloud_error)));
+    if (pacer_) {
+      pacer_->ended(kAction, !response ? CallEnd::NoAnswer : throttled ? CallEnd::Throttled : CallEnd::Answered,
+                    j.retry_after_ms);
+      if (throttled) {
+        log(LogLevel::Warn, "ListInstanceStatus in " + region_id + " was throttled by the cloud; polled again when "
+                            "its rate limit allows");
+        r.kind = PollResult::Deferred;
+        return r;
+      }
+    }
     if (j.verdict == AttemptVerdict::FixClock && !region.clock_fixed) {
       region.clock_fixed = true;
       if (cloud_.correct_clock(*j.server_time_ms)) continue;
@@ -220,6 +240,12 @@ void StopFollower::poll_region(const std::string& region_id, Region& region, Htt
       }
       continue;
     }
+    if (r.kind == PollResult::Deferred) {
+      region.next_due_ms = now + kDeferredPollMs;
+      region.retry_from = chunk.front();
+      retry_scheduled = true;
+      continue;
+    }
     if (r.kind == PollResult::Retry) {
       if (region.failures == 0) region.first_failure_ms = now;
       ++region.failures;
@@ -274,7 +300,7 @@ void StopFollower::observe(Follow& f, const std::optional<std::string>& status, 
   if (!status) {
     f.not_stopping_polls = 0;
     if (++f.absent_polls >= 2)
-      finish(f.rec.id, FollowOutcome::NotFound, std::nullopt,
+      finish(f.rec.key(), FollowOutcome::NotFound, std::nullopt,
              "ListInstanceStatus did not list the instance on two polls in a row: it was released, or it is not in " +
                  f.rec.region_id,
              std::nullopt, now);
@@ -283,12 +309,12 @@ void StopFollower::observe(Follow& f, const std::optional<std::string>& status, 
   f.absent_polls = 0;
   f.last_seen = *status;
   if (*status == "Stopped") {
-    finish(f.rec.id, FollowOutcome::Stopped, *status, "", std::nullopt, now);
+    finish(f.rec.key(), FollowOutcome::Stopped, *status, "", std::nullopt, now);
     return;
   }
   if (will_not_stop(*status)) {
     if (++f.not_stopping_polls >= 2) {
-      finish(f.rec.id, FollowOutcome::UnexpectedStatus, *status,
+      finish(f.rec.key(), FollowOutcome::UnexpectedStatus, *status,
              "the instance is " + *status + " on two polls in a row after the stop: it will not become Stopped by "
                  "itself; check it in the console, and send a new stop command if it should stop",
              std::nullopt, now);
@@ -302,7 +328,7 @@ void StopFollower::observe(Follow& f, const std::optional<std::string>& status, 
 }
 
 void StopFollower::progress(Follow& f, const std::string& status, std::int64_t now) {
-  if (auto err = journal_.follow_reported(f.rec.id, status); !err.empty())
+  if (auto err = journal_.follow_reported(f.rec.key(), status); !err.empty())
     log(LogLevel::Error, "command " + f.rec.id + ": the journal could not record the reported status: " + err);
   f.rec.reported_status = status;
   LifecycleReport report;
@@ -314,25 +340,25 @@ void StopFollower::progress(Follow& f, const std::string& status, std::int64_t n
                                      "", false});
 }
 
-void StopFollower::finish(std::string id, FollowOutcome outcome, std::optional<std::string> status,
+void StopFollower::finish(std::string key, FollowOutcome outcome, std::optional<std::string> status,
                           std::string message, std::optional<PollError> error, std::int64_t now) {
-  const auto it = follows_.find(id);
+  const auto it = follows_.find(key);
   if (it == follows_.end()) return;
   const FollowRecord rec = std::move(it->second.rec);
   follows_.erase(it);
   LifecycleReport report{std::move(status), outcome, now - rec.accepted_ms, std::move(message), std::move(error)};
   const std::string payload = encode_lifecycle(rec, report);
-  const std::string err = journal_.follow_finished(id, payload);
+  const std::string err = journal_.follow_finished(key, payload);
   if (!err.empty())
-    log(LogLevel::Error, "command " + id + ": the journal could not record the final lifecycle message: " + err);
+    log(LogLevel::Error, "command " + rec.id + ": the journal could not record the final lifecycle message: " + err);
   else
-    awaiting_ack_.insert(id);
+    awaiting_ack_.insert(key);
   const bool stopped = outcome == FollowOutcome::Stopped;
   log(stopped ? LogLevel::Info : LogLevel::Warn,
-      "command " + id + ": " + rec.instance_id + " " + (stopped ? "Stopped" : std::string(to_string(outcome))) +
+      "command " + rec.id + ": " + rec.instance_id + " " + (stopped ? "Stopped" : std::string(to_string(outcome))) +
           " after " + seconds_text(report.elapsed_ms) + (stopped ? "" : ": " + report.message));
   publisher_.publish(OutgoingMessage{rec.route.topic, payload, rec.route.correlation_data,
-                                     err.empty() ? lifecycle_ack_key(id) : "", false});
+                                     err.empty() ? lifecycle_ack_key(key) : "", false});
 }
 
 void StopFollower::not_followed(const FollowRecord& rec, const std::string& why) {

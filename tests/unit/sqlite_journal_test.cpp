@@ -155,9 +155,9 @@ TEST_F(JournalTest, AFollowIsRecordedWithTheResultAndSurvivesReopen) {
     auto j = open();
     j->begin(record("a"));
     j->begin(record("b"));
-    ASSERT_TRUE(j->finish("a", "RESULT-A", nullptr).has_value());
+    ASSERT_TRUE(j->finish("a", "RESULT-A", {}).has_value());
     const FollowRecord f = follow_of("b");
-    ASSERT_TRUE(j->finish("b", "RESULT-B", &f).has_value());
+    ASSERT_TRUE(j->finish("b", "RESULT-B", {f}).has_value());
     EXPECT_EQ(j->follow_reported("b", "Stopping"), "");
   }
   auto j = open();
@@ -183,7 +183,7 @@ TEST_F(JournalTest, AFinishedFollowIsRepublishedUnderItsAckKeyUntilAcknowledged)
   auto j = open();
   j->begin(record("a"));
   const FollowRecord f = follow_of("a");
-  j->finish("a", "RESULT-A", &f);
+  j->finish("a", "RESULT-A", {f});
   j->acknowledge("a");  // the result's ack
   clock.now_ms += 10;
   EXPECT_EQ(j->follow_finished("a", "FINAL-A"), "");
@@ -214,7 +214,7 @@ TEST_F(JournalTest, ResultsAndFinalMessagesAreRepublishedOldestFirst) {
   j->begin(record("a"));
   j->begin(record("b"));
   const FollowRecord fa = follow_of("a");
-  j->finish("a", "RESULT-A", &fa);
+  j->finish("a", "RESULT-A", {fa});
   clock.now_ms += 10;
   j->follow_finished("a", "FINAL-A");
   clock.now_ms += 10;
@@ -236,7 +236,7 @@ TEST_F(JournalTest, AnAckKeyDeletesOnlyAFinishedFollow) {
   auto j = open();
   j->begin(record("a"));
   const FollowRecord f = follow_of("a");
-  j->finish("a", "RESULT-A", &f);
+  j->finish("a", "RESULT-A", {f});
   j->acknowledge(lifecycle_ack_key("a"));  // a stray ack while it is still followed
   j->acknowledge("a");                     // the result's ack, same id: not the follow's
   ASSERT_EQ(j->follows().following.size(), 1u);
@@ -249,8 +249,8 @@ TEST_F(JournalTest, ADroppedFollowIsForgottenInAnyState) {
   j->begin(record("a"));
   j->begin(record("b"));
   const FollowRecord fa = follow_of("a"), fb = follow_of("b");
-  j->finish("a", "RESULT-A", &fa);
-  j->finish("b", "RESULT-B", &fb);
+  j->finish("a", "RESULT-A", {fa});
+  j->finish("b", "RESULT-B", {fb});
   j->follow_finished("b", "FINAL-B");
   EXPECT_EQ(j->follow_dropped("a"), "");
   EXPECT_EQ(j->follow_dropped("b"), "");
@@ -267,7 +267,7 @@ TEST_F(JournalTest, FollowsComeBackInTheOrderTheCommandsArrived) {
     j->begin(record(id));
     FollowRecord f = follow_of(id);
     f.accepted_ms = id == "z" ? 1 : id == "m" ? 2 : 3;
-    j->finish(id, "R", &f);
+    j->finish(id, "R", {f});
   }
   const FollowBacklog backlog = j->follows();
   ASSERT_EQ(backlog.following.size(), 3u);
@@ -299,7 +299,7 @@ TEST_F(JournalTest, AJournalWithoutTheFollowsTableGetsIt) {
   EXPECT_EQ(j->unfinished().size(), 1u);
   EXPECT_TRUE(j->follows().following.empty());
   const FollowRecord f = follow_of("old");
-  ASSERT_TRUE(j->finish("old", "RESULT", &f).has_value());
+  ASSERT_TRUE(j->finish("old", "RESULT", {f}).has_value());
   EXPECT_EQ(j->follows().following.size(), 1u);
   EXPECT_EQ(j->follow_finished("old", "FINAL"), "");
   EXPECT_EQ(j->follows().awaiting_ack.size(), 1u);
