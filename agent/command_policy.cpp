@@ -116,9 +116,17 @@ bool TokenBucket::try_take(std::int64_t now_ms) {
 }
 
 std::string command_canonical_form(std::string_view gateway_id, const SignedFields& f) {
-  std::string s = "swas-command-v1\n";
+  // v2 (InstanceIds): the number of ids, each id on its own line (ids hold no control
+  // characters), then ForceStop, where v1 has the one InstanceId.
+  std::string instances(f.instance_id);
+  if (f.many) {
+    instances = std::to_string(f.instance_ids.size());
+    for (const auto& id : f.instance_ids) instances += "\n" + id;
+    instances += f.force_stop ? "\ntrue" : "\nfalse";
+  }
+  std::string s = f.many ? "swas-command-v2\n" : "swas-command-v1\n";
   for (std::string_view part : {gateway_id, std::string_view(f.id), std::string_view(f.action),
-                                std::string_view(f.instance_id), std::string_view(f.region_id),
+                                std::string_view(instances), std::string_view(f.region_id),
                                 std::string_view(f.client_token), std::string_view(f.issued_at),
                                 std::string_view(f.expires_at)}) {
     s.append(part);
@@ -153,9 +161,19 @@ std::optional<std::string> authentication_failure(std::string_view payload, std:
   if (issued_at.empty()) return std::string("the command carries no issuedAt");
   std::int64_t issued_ms = 0;
   if (!parse_rfc3339_utc_ms(issued_at, issued_ms)) return std::string("issuedAt is not an RFC 3339 UTC time");
-  const SignedFields f{member(root.get(), "id"), member(root.get(), "action"), member(root.get(), "InstanceId"),
-                       member(root.get(), "RegionId"), member(root.get(), "ClientToken"), issued_at,
-                       member(root.get(), "expiresAt")};
+  SignedFields f{member(root.get(), "id"), member(root.get(), "action"), member(root.get(), "InstanceId"),
+                 member(root.get(), "RegionId"), member(root.get(), "ClientToken"), issued_at,
+                 member(root.get(), "expiresAt")};
+  // A command with InstanceIds or ForceStop signs them (v2): a list cannot be swapped under a
+  // signature. (The command was validated before: InstanceIds is an array of strings.)
+  const cJSON* ids = cJSON_GetObjectItemCaseSensitive(root.get(), "InstanceIds");
+  const cJSON* force = cJSON_GetObjectItemCaseSensitive(root.get(), "ForceStop");
+  if (ids || force) {
+    f.many = true;
+    for (const cJSON* item = ids ? ids->child : nullptr; item; item = item->next)
+      f.instance_ids.push_back(cJSON_IsString(item) ? item->valuestring : "");
+    f.force_stop = cJSON_IsTrue(force);
+  }
   if (!constant_time_equal(command_signature(key, gateway_id, f), signature))
     return std::string("the signature does not match (wrong key, or the command was altered)");
   const std::int64_t age_ms = now_ms - issued_ms;

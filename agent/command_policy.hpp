@@ -66,6 +66,11 @@ class TokenBucket {
 // Authenticated commands: the canonical form signed with HMAC-SHA256 (hex, lowercase).
 struct SignedFields {
   std::string id, action, instance_id, region_id, client_token, issued_at, expires_at;
+  // An InstanceIds command signs the form v2: every id in order and ForceStop instead of InstanceId
+  // (docs/security.md). `many` selects it.
+  bool many = false;
+  std::vector<std::string> instance_ids{};
+  bool force_stop = false;
 };
 std::string command_canonical_form(std::string_view gateway_id, const SignedFields& f);
 std::string command_signature(std::string_view key, std::string_view gateway_id, const SignedFields& f);

@@ -88,11 +88,8 @@ void SharedCallPacer::ended(std::string_view action, CallEnd end, std::optional<
 std::size_t SharedCallPacer::waiting(std::string_view action) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = queues_.find(action);
-  const std::size_t queued = it == queues_.end() ? 0 : it->second.size();
-  if (queued > 0) return queued;
-  const std::int64_t now = clock_.now_unix_ms();
-  const auto next = pacer_.next_start(action, now);
-  return next && *next <= now ? 0 : 1;
+  // Only calls already queued: a lone command is told its own expected wait when it begins to wait.
+  return it == queues_.end() ? 0 : it->second.size();
 }
 
 void SharedCallPacer::shutdown() {

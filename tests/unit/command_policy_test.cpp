@@ -121,3 +121,32 @@ TEST(Policy, AllowedResponseTopicsNameThisGateway) {
 
 }  // namespace
 }  // namespace swas
+
+namespace swas {
+namespace {
+
+// An InstanceIds command signs every id and ForceStop (form v2): a signed list cannot be swapped,
+// shortened, reordered or turned into a force stop under the same signature.
+TEST(Policy, SignedInstanceIdsCoverEveryIdAndForceStop) {
+  const std::string key = "an-example-command-key-32-bytes!";
+  SignedFields f{"c-7", "StopInstance", "", "cn-hangzhou", "", "2026-11-26T10:00:00Z", ""};
+  f.many = true;
+  f.instance_ids = {"i-1", "i-2"};
+  EXPECT_EQ(command_canonical_form("gw-001", f),
+            "swas-command-v2\ngw-001\nc-7\nStopInstance\n2\ni-1\ni-2\nfalse\ncn-hangzhou\n\n2026-11-26T10:00:00Z\n");
+  const std::string sig = command_signature(key, "gw-001", f);
+  const std::int64_t now = 1795687200000;  // 2026-11-26T10:00:00Z
+  auto payload = [&](const std::string& ids, const std::string& extra) {
+    return R"({"id":"c-7","action":"StopInstance","RegionId":"cn-hangzhou","InstanceIds":)" + ids + extra +
+           R"(,"issuedAt":"2026-11-26T10:00:00Z","signature":")" + sig + "\"}";
+  };
+  EXPECT_EQ(authentication_failure(payload(R"(["i-1","i-2"])", ""), key, "gw-001", now, 300), std::nullopt);
+  for (const auto& forged : {payload(R"(["i-1","i-3"])", ""), payload(R"(["i-1"])", ""),
+                             payload(R"(["i-2","i-1"])", ""), payload(R"(["i-1","i-2"])", R"(,"ForceStop":true)"),
+                             std::string(R"({"id":"c-7","action":"StopInstance","RegionId":"cn-hangzhou","InstanceId":"i-1",)"
+                                         R"("issuedAt":"2026-11-26T10:00:00Z","signature":")") + sig + "\"}"})
+    EXPECT_NE(authentication_failure(forged, key, "gw-001", now, 300), std::nullopt) << forged;
+}
+
+}  // namespace
+}  // namespace swas
