@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -95,11 +96,20 @@ class ScriptedAgent {
     }
   }
   int commands() const { return commands_; }
+  // The last command's payload as received.
+  std::string last_command() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_command_;
+  }
 
  private:
   void answer(const mqtt::const_message_ptr& m) {
     if (!m) return;
     ++commands_;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      last_command_ = m->get_payload_str();
+    }
     const Json command(m->get_payload_str());
     const mqtt::properties& props = m->get_properties();
     if (!props.contains(mqtt::property::RESPONSE_TOPIC)) return;
@@ -121,6 +131,8 @@ class ScriptedAgent {
 
   std::vector<Reply> script_;
   std::atomic<int> commands_{0};
+  mutable std::mutex mutex_;
+  std::string last_command_;
   mqtt::async_client client_;
 };
 
@@ -134,6 +146,26 @@ std::string fake_lifecycle(const std::string& status, bool final, const std::str
          R"("Status":)" + (status.empty() ? std::string("null") : "\"" + status + "\"") +
          R"(,"final":)" + (final ? "true" : "false") + (outcome.empty() ? "" : R"(,"outcome":")" + outcome + "\"") +
          R"(,"elapsedMs":)" + std::to_string(elapsed_ms) + extra + "}";
+}
+
+// For a command naming i-a, i-b and i-c (InstanceIds).
+const char* const kFakeResult3 =
+    R"({"type":"result","id":"{id}","action":"StopInstance","InstanceIds":["i-a","i-b","i-c"],)"
+    R"("RegionId":"cn-hangzhou","ClientToken":"tok","ForceStop":true,"ok":true,"RequestId":"R-fake3"})";
+
+std::string fake_lifecycle_of(const std::string& instance, const std::string& status, bool final,
+                              const std::string& outcome = "", int elapsed_ms = 412) {
+  return R"({"type":"lifecycle","id":"{id}","InstanceId":")" + instance +
+         R"(","RegionId":"cn-hangzhou","RequestId":"R-fake3","Status":")" + status + R"(","final":)" +
+         (final ? "true" : "false") + (outcome.empty() ? "" : R"(,"outcome":")" + outcome + "\"") +
+         R"(,"elapsedMs":)" + std::to_string(elapsed_ms) + "}";
+}
+
+// The agent's progress message while the command waits for the rate limit (the contract's form).
+std::string fake_progress(int wait_ms) {
+  return R"({"type":"progress","id":"{id}","stage":"RateLimited","action":"StopInstances","waitMs":)" +
+         std::to_string(wait_ms) +
+         R"json(,"Message":"waiting for the cloud's rate limit of StopInstances (cloud.quota 10/60s)"})json";
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -372,6 +404,126 @@ TEST_F(SwasctlTest, WaitAfterARefusedStopExits1AtOnce) {
   const CtlRun r = swasctl(args, 20s);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_EQ(r.output.rfind("FAILED  cloud 403 IncorrectInstanceStatus: no (RequestId R-2)\n", 0), 0u) << r.output;
+}
+
+// Several --instance options: one command with InstanceIds (and ForceStop with --force), its
+// one result listing them, then each instance followed to its own final message.
+TEST_F(SwasctlTest, WaitFollowsEveryInstanceOfOneCommand) {
+  ScriptedAgent fake(mosquitto_.uri(),
+                     {{kFakeResult3},
+                      {fake_lifecycle_of("i-b", "Stopping", false, "", 300)},
+                      {fake_lifecycle_of("i-a", "Stopping", false, "", 300)},
+                      {fake_lifecycle_of("i-x", "Stopped", true, "Stopped")},  // not one of ours
+                      {fake_lifecycle_of("i-a", "Stopped", true, "Stopped", 1500)},
+                      {fake_lifecycle_of("i-c", "Stopped", true, "Stopped", 1600)},
+                      {fake_lifecycle_of("i-b", "Stopped", true, "Stopped", 2100)}});
+  const CtlRun r = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", ScriptedAgent::gateway_id(),
+                            "--instance", "i-a", "--instance", "i-b", "--instance=i-c", "--region", "cn-hangzhou",
+                            "--force", "--id", "ctl-three-1", "--wait", "--wait-timeout", "20s"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "OK  RequestId R-fake3\n"
+            "    command ctl-three-1, 3 instances, RegionId cn-hangzhou, ClientToken tok, ForceStop true\n"
+            "    InstanceIds i-a i-b i-c\n"
+            "i-b  Stopping (0.3 s)\n"
+            "i-a  Stopping (0.3 s)\n"
+            "i-a  Stopped after 1.5 s\n"
+            "i-c  Stopped after 1.6 s\n"
+            "i-b  Stopped after 2.1 s\n"
+            "3 of 3 instances Stopped\n");
+  EXPECT_EQ(fake.commands(), 1);
+  const Json command(fake.last_command());
+  EXPECT_EQ(command.text, R"({"type":"command","id":"ctl-three-1","action":"StopInstance",)"
+                          R"("InstanceIds":["i-a","i-b","i-c"],"RegionId":"cn-hangzhou","ForceStop":true})");
+}
+
+// 6 (an instance will not stop) wins over 5 (another not Stopped in time).
+TEST_F(SwasctlTest, WaitWithSeveralInstancesExitsWithTheWorstOutcome) {
+  ScriptedAgent fake(mosquitto_.uri(), {{kFakeResult3},
+                                        {fake_lifecycle_of("i-a", "Stopping", true, "TimedOut", 5000)},
+                                        {fake_lifecycle_of("i-b", "Running", true, "UnexpectedStatus", 900)},
+                                        {fake_lifecycle_of("i-c", "Stopped", true, "Stopped", 800)}});
+  const CtlRun r = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", ScriptedAgent::gateway_id(),
+                            "--instance", "i-a", "--instance", "i-b", "--instance", "i-c", "--region", "cn-hangzhou",
+                            "--wait", "--wait-timeout", "20s"});
+  EXPECT_EQ(r.exit_code, 6) << r.output;
+  EXPECT_NE(r.output.find("\ni-c  Stopped after 0.8 s\n1 of 3 instances Stopped; TimedOut i-a; UnexpectedStatus i-b\n"),
+            std::string::npos)
+      << r.output;
+}
+
+// The wait runs out with one instance Stopped, one Stopping and one never reported: exit 5,
+// naming the two.
+TEST_F(SwasctlTest, WaitWithSeveralInstancesThatRunsOutNamesTheUnfinished) {
+  ScriptedAgent fake(mosquitto_.uri(), {{kFakeResult3},
+                                        {fake_lifecycle_of("i-a", "Stopped", true, "Stopped", 800)},
+                                        {fake_lifecycle_of("i-b", "Stopping", false, "", 300)}});
+  const CtlRun r = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", ScriptedAgent::gateway_id(),
+                            "--instance", "i-a", "--instance", "i-b", "--instance", "i-c", "--region", "cn-hangzhou",
+                            "--id", "ctl-three-2", "--wait", "--wait-timeout", "1s"});
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  EXPECT_NE(r.output.find("NOT STOPPED  2 of 3 instances had no final state when swasctl stopped waiting after 1s "
+                          "(command ctl-three-2): i-b (Stopping), i-c (nothing reported)\n"),
+            std::string::npos)
+      << r.output;
+}
+
+// While the command waits for the cloud's rate limit the agent says so: a QUEUED line (on
+// stderr), never taken for the result; the result that follows is printed as usual.
+TEST_F(SwasctlTest, ProgressIsPrintedAndIsNotTheResult) {
+  ScriptedAgent fake(mosquitto_.uri(), {{fake_progress(24000)}, {kFakeResult}});
+  auto args = stop_args(ScriptedAgent::gateway_id(), "i-fake");
+  args.insert(args.end(), {"--id", "ctl-queued-1", "--timeout", "40s"});
+  const CtlRun r = swasctl(args, 60s);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "QUEUED  for the cloud's rate limit of StopInstances: the gateway sends the stop in about 24 s\n"
+            "    waiting for the cloud's rate limit of StopInstances (cloud.quota 10/60s)\n"
+            "OK  RequestId R-fake\n"
+            "    command ctl-queued-1, InstanceId i-fake, RegionId cn-hangzhou\n");
+  // --json: stdout is still the result alone; the progress line goes to stderr.
+  args.push_back("--json");
+  const std::string out = dir_.file("json-stdout.txt");
+  std::string command = "'" + std::string(SWASCTL_BIN) + "'";
+  for (const std::string& a : args) command += " '" + a + "'";
+  ASSERT_EQ(std::system((command + " >'" + out + "' 2>/dev/null").c_str()), 0);
+  std::string result = kFakeResult;
+  result.replace(result.find("{id}"), 4, "ctl-queued-1");
+  EXPECT_EQ(read_file(out), result + "\n");
+}
+
+// Progress does not extend --timeout: only progress came, so exit 3, with a hint that says the
+// command was waiting for the rate limit (not that the gateway may be offline).
+TEST_F(SwasctlTest, ProgressDoesNotExtendTheTimeout) {
+  ScriptedAgent fake(mosquitto_.uri(), {{fake_progress(60000)}});
+  auto args = stop_args(ScriptedAgent::gateway_id(), "i-fake");
+  args.insert(args.end(), {"--id", "ctl-queued-2", "--timeout", "1500ms"});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_GE(r.elapsed, 1500ms);
+  EXPECT_NE(r.output.find("QUEUED  for the cloud's rate limit of StopInstances: the gateway sends the stop in about "
+                          "60 s\n"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("\nhint: swasctl waits for the result "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("TIMEOUT  no result from gateway gw-fake within 1.5s (command ctl-queued-2)\n"
+                          "hint: the command was waiting for the cloud's rate limit"),
+            std::string::npos)
+      << r.output;
+}
+
+// A command over the gateway's 8192-byte limit would be answered InvalidCommand with id null,
+// which swasctl could not match: it is refused before anything is sent.
+TEST_F(SwasctlTest, ACommandOverThePayloadLimitIsNotSent) {
+  ScriptedAgent fake(mosquitto_.uri(), {{kFakeResult}});
+  std::vector<std::string> args = {"stop", "--broker", mosquitto_.uri(), "--gateway", ScriptedAgent::gateway_id(),
+                                    "--region", "cn-hangzhou"};
+  for (int i = 0; i < 100; ++i) args.insert(args.end(), {"--instance", std::string(100, 'x') + std::to_string(i)});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("over the gateway's limit of 8192"), std::string::npos) << r.output;
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(fake.commands(), 0);
 }
 
 TEST_F(SwasctlTest, StopOfAStoppedInstanceExits1WithIncorrectInstanceStatusAndAHint) {
