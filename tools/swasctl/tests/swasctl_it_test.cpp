@@ -26,6 +26,9 @@ const char* const kRunning2 = "ace0706b2ac4454d984295a94213ct03";
 const char* const kSlow = "ace0706b2ac4454d984295a94213ct04";
 const char* const kStuck = "ace0706b2ac4454d984295a94213ct05";
 const char* const kBounce = "ace0706b2ac4454d984295a94213ct06";
+// Stopped together with one command (InstanceIds): Stopping for 0.5, 1 and 1.5 s.
+const char* const kTrio[] = {"ace0706b2ac4454d984295a94213ct07", "ace0706b2ac4454d984295a94213ct08",
+                             "ace0706b2ac4454d984295a94213ct09"};
 
 struct CtlRun {
   int exit_code = -1;
@@ -65,7 +68,10 @@ class SwasctlTest : public ::testing::Test {
                                R"(","RegionId":"cn-hangzhou","state":"Running"},{"InstanceId":")" + kSlow +
                                R"(","RegionId":"cn-hangzhou","stopping_ms":2000},{"InstanceId":")" + kStuck +
                                R"(","RegionId":"cn-hangzhou","stop_outcome":"StuckStopping"},{"InstanceId":")" + kBounce +
-                               R"(","RegionId":"cn-hangzhou","stopping_ms":600,"stop_outcome":"BackToRunning"}])"};
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":600,"stop_outcome":"BackToRunning"},{"InstanceId":")" + kTrio[0] +
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":500},{"InstanceId":")" + kTrio[1] +
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":1000},{"InstanceId":")" + kTrio[2] +
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":1500}])"};
   std::unique_ptr<Agent> agent_;
   int runs_ = 0;
 };
@@ -243,6 +249,30 @@ TEST_F(SwasctlTest, WaitWithJsonPrintsTheAgentsLifecycleMessages) {
   EXPECT_TRUE(last.is_true({"final"})) << r.output;
   EXPECT_EQ(last.str({"outcome"}), "Stopped") << r.output;
   EXPECT_EQ(last.str({"Status"}), "Stopped") << r.output;
+}
+
+// Three --instance: one command, one StopInstances call, each instance followed to Stopped.
+TEST_F(SwasctlTest, WaitForThreeInstancesOfOneCommandAllStoppedExits0) {
+  start_agent(R"({"interval_ms":200,"deadline_s":30})");
+  const CtlRun r = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(), "--region",
+                            "cn-hangzhou", "--instance", kTrio[0], "--instance", kTrio[1], "--instance", kTrio[2],
+                            "--id", "ctl-trio-1", "--wait", "--wait-timeout", "30s"},
+                           60s);
+  EXPECT_EQ(r.exit_code, 0) << r.output << agent_->process().log();
+  const auto lines = lines_of(r.output);
+  ASSERT_GE(lines.size(), 7u) << r.output;
+  EXPECT_EQ(lines[0].rfind("OK  RequestId ", 0), 0u) << r.output;
+  EXPECT_EQ(lines[1].rfind("    command ctl-trio-1, 3 instances, RegionId cn-hangzhou, ClientToken ", 0), 0u) << r.output;
+  EXPECT_EQ(lines[2], std::string("    InstanceIds ") + kTrio[0] + " " + kTrio[1] + " " + kTrio[2]) << r.output;
+  for (const char* instance : kTrio) {
+    const int stopped = line_starting(lines, std::string(instance) + "  Stopped after ");
+    EXPECT_GE(stopped, 3) << instance << "\n" << r.output;
+  }
+  EXPECT_EQ(lines.back(), "3 of 3 instances Stopped") << r.output;
+  const Json state = emulator_.state();
+  EXPECT_EQ(state.num({"actions", "StopInstances"}), 1) << state.text;
+  EXPECT_EQ(state.at({"actions", "StopInstance"}), nullptr) << state.text;
+  for (const char* instance : kTrio) EXPECT_EQ(state.num({"stops", instance}), 1) << instance;
 }
 
 TEST_F(SwasctlTest, WaitForAnInstanceStuckInStoppingExits5) {
