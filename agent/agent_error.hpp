@@ -17,6 +17,7 @@ enum class AgentError {
   Forbidden,             // extension: outside policy.allowed_regions / allowed_instances
   Throttled,             // extension: over policy.rate_limit
   Unauthenticated,       // extension: policy.command_key_file set and the signature is missing/wrong/stale
+  RateLimited,           // extension: waited past its expiry for the cloud's rate quota; never sent
 };
 
 constexpr std::string_view to_string(AgentError e) {
@@ -33,6 +34,7 @@ constexpr std::string_view to_string(AgentError e) {
     case AgentError::Forbidden: return "Forbidden";
     case AgentError::Throttled: return "Throttled";
     case AgentError::Unauthenticated: return "Unauthenticated";
+    case AgentError::RateLimited: return "RateLimited";
   }
   return "InternalError";
 }

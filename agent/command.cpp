@@ -57,11 +57,55 @@ std::variant<std::string, CommandRejection> read_id(const cJSON* object) {
   return *id;
 }
 
+bool is_instance_id(std::string_view s) {
+  return !s.empty() && s.size() <= limits::kMaxInstanceIdChars && is_clean_utf8(s);
+}
+
+// InstanceIds (1..100 distinct ids, each an InstanceId) and ForceStop (docs/contract.md, "Many
+// instances in one command"). Leaves `cmd` untouched when the command has neither.
+std::optional<CommandRejection> read_many(const cJSON* object, bool has_instance_id, StopCommand& cmd) {
+  const cJSON* ids = cJSON_GetObjectItemCaseSensitive(object, "InstanceIds");
+  const cJSON* force = cJSON_GetObjectItemCaseSensitive(object, "ForceStop");
+  if (ids && !cJSON_IsArray(ids)) return reject(cmd.id, AgentError::InvalidCommand, "InstanceIds must be an array of strings");
+  if (ids)
+    for (const cJSON* item = ids->child; item; item = item->next)
+      if (!cJSON_IsString(item) || !item->valuestring)
+        return reject(cmd.id, AgentError::InvalidCommand, "InstanceIds must be an array of strings");
+  if (force && !cJSON_IsBool(force)) return reject(cmd.id, AgentError::InvalidCommand, "ForceStop must be true or false");
+  if (ids && has_instance_id)
+    return reject(cmd.id, AgentError::InvalidParameter, "give InstanceId or InstanceIds, not both");
+  if (!ids) {
+    if (force && has_instance_id)
+      return reject(cmd.id, AgentError::InvalidParameter,
+                    "ForceStop needs InstanceIds (the StopInstance API has no force stop): send \"InstanceIds\": [\"…\"]");
+    return std::nullopt;
+  }
+  const int n = cJSON_GetArraySize(ids);
+  if (n == 0 || n > static_cast<int>(limits::kMaxInstanceIdsPerCommand))
+    return reject(cmd.id, AgentError::InvalidParameter,
+                  "InstanceIds must list 1-" + std::to_string(limits::kMaxInstanceIdsPerCommand) + " instances (it lists " +
+                      std::to_string(n) + ")");
+  int position = 0;
+  for (const cJSON* item = ids->child; item; item = item->next, ++position) {
+    const std::string id = item->valuestring;
+    if (!is_instance_id(id))
+      return reject(cmd.id, AgentError::InvalidParameter,
+                    "InstanceIds[" + std::to_string(position) +
+                        "] must be 1-256 bytes of UTF-8 text without control characters");
+    for (const auto& earlier : cmd.instance_ids)
+      if (earlier == id) return reject(cmd.id, AgentError::InvalidParameter, "InstanceIds lists " + id + " twice");
+    cmd.instance_ids.push_back(id);
+  }
+  cmd.force_stop = force && cJSON_IsTrue(force);
+  return std::nullopt;
+}
+
 std::variant<StopCommand, CommandRejection> read_stop_fields(const cJSON* object, StopCommand cmd,
                                                               std::string_view gateway_id) {
   bool wrong = false;
   auto instance = string_member(object, "InstanceId", wrong);
   if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "InstanceId must be a string");
+  if (auto r = read_many(object, instance.has_value(), cmd)) return std::move(*r);
   auto region = string_member(object, "RegionId", wrong);
   if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "RegionId must be a string");
   auto token = string_member(object, "ClientToken", wrong);
@@ -69,11 +113,11 @@ std::variant<StopCommand, CommandRejection> read_stop_fields(const cJSON* object
   auto expires = string_member(object, "expiresAt", wrong);
   if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "expiresAt must be a string");
 
-  if (!instance || instance->empty())
+  if (!cmd.many() && (!instance || instance->empty()))
     return reject(cmd.id, AgentError::MissingParameter, "InstanceId is required");
   if (!region || region->empty())
     return reject(cmd.id, AgentError::MissingParameter, "RegionId is required");
-  if (instance->size() > limits::kMaxInstanceIdChars || !is_clean_utf8(*instance))
+  if (!cmd.many() && !is_instance_id(*instance))
     return reject(cmd.id, AgentError::InvalidParameter,
                   "InstanceId must be at most 256 bytes of UTF-8 text without control characters");
   if (!is_region_id(*region))
@@ -90,7 +134,7 @@ std::variant<StopCommand, CommandRejection> read_stop_fields(const cJSON* object
                     "expiresAt must be an RFC 3339 UTC time such as 2026-11-26T10:00:00Z");
     cmd.expires_at_ms = ms;
   }
-  cmd.instance_id = std::move(*instance);
+  if (!cmd.many()) cmd.instance_id = std::move(*instance);
   cmd.region_id = std::move(*region);
   if (token && !token->empty()) {
     cmd.client_token = std::move(*token);

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "agent_error.hpp"
 
@@ -14,11 +15,20 @@ namespace swas {
 struct StopCommand {
   std::string id;
   std::string action;  // "StopInstance"
-  std::string instance_id;
+  std::string instance_id;  // InstanceId commands; empty for InstanceIds ones
   std::string region_id;
   std::string client_token;  // the sender's, or derived from gateway_id and id
   bool client_token_derived = false;
   std::optional<std::int64_t> expires_at_ms;  // "expiresAt" (RFC 3339 UTC), when given
+  std::vector<std::string> instance_ids{};    // InstanceIds commands: 1..100 distinct ids (StopInstances)
+  bool force_stop = false;                    // ForceStop (InstanceIds commands only)
+
+  // An InstanceIds command: one StopInstances call for every id.
+  bool many() const { return !instance_ids.empty(); }
+  // The API action the command's call uses.
+  std::string api_action() const { return many() ? "StopInstances" : "StopInstance"; }
+  // Every instance the command names.
+  std::vector<std::string> instances() const { return many() ? instance_ids : std::vector<std::string>{instance_id}; }
 };
 
 // A payload that is not a command (its "type" is result, status, ...): no result is sent.

@@ -18,14 +18,17 @@ std::optional<std::string> policy_violation(const PolicyConfig& policy, const St
     if (!ok) return "region " + cmd.region_id + " is not in this gateway's policy.allowed_regions";
   }
   if (!policy.allowed_instances.empty()) {
-    bool ok = false;
-    for (const auto& pattern : policy.allowed_instances) {
-      if (!pattern.empty() && pattern.back() == '*')
-        ok = ok || cmd.instance_id.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
-      else
-        ok = ok || pattern == cmd.instance_id;
+    // Every instance of the command must be allowed: one refused refuses the command.
+    for (const auto& instance : cmd.instances()) {
+      bool ok = false;
+      for (const auto& pattern : policy.allowed_instances) {
+        if (!pattern.empty() && pattern.back() == '*')
+          ok = ok || instance.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
+        else
+          ok = ok || pattern == instance;
+      }
+      if (!ok) return "instance " + instance + " is not in this gateway's policy.allowed_instances";
     }
-    if (!ok) return "instance " + cmd.instance_id + " is not in this gateway's policy.allowed_instances";
   }
   return std::nullopt;
 }

@@ -95,8 +95,8 @@ JournalRecord journal_record(const ParsedCommand& parsed, const IncomingMessage&
     return rec;
   }
   const auto& cmd = std::get<StopCommand>(parsed);
-  rec = JournalRecord{cmd.id, cmd.action, cmd.instance_id, cmd.region_id, cmd.client_token, route,
-                      msg.received_ms, cmd.expires_at_ms};
+  rec = JournalRecord{cmd.id,           cmd.action,       cmd.instance_id, cmd.region_id, cmd.client_token, route,
+                      msg.received_ms,  cmd.expires_at_ms, cmd.instance_ids, cmd.force_stop};
   if (msg.message_expiry_s) {
     const std::int64_t mqtt_expiry = msg.received_ms + std::int64_t{*msg.message_expiry_s} * 1000;
     if (!rec.expires_at_ms || mqtt_expiry < *rec.expires_at_ms) rec.expires_at_ms = mqtt_expiry;
@@ -198,11 +198,13 @@ void CommandProcessor::execute(const ExecutionItem& item, HttpsTransport& transp
                CommandOutcome::Rejected, "CommandExpired"};
     log(LogLevel::Warn, "command " + cmd.id + " expired before it ran");
   } else {
-    log(LogLevel::Info, "command " + cmd.id + (item.resumed ? " resumed: " : ": ") + "StopInstance " +
-                            cmd.instance_id + " in " + cmd.region_id + " ClientToken=" + cmd.client_token);
+    log(LogLevel::Info, "command " + cmd.id + (item.resumed ? " resumed: " : ": ") + cmd.api_action() + " " +
+                            (cmd.many() ? std::to_string(cmd.instance_ids.size()) + " instances" : cmd.instance_id) +
+                            (cmd.force_stop ? " (ForceStop)" : "") + " in " + cmd.region_id +
+                            " ClientToken=" + cmd.client_token);
     telemetry_.started();
     started = true;
-    outcome = call_cloud(cmd, transport);
+    outcome = call_cloud(item, transport);
   }
   telemetry_.finished(outcome.kind, started, outcome.error);
   if (outcome.abandoned) {
@@ -210,26 +212,29 @@ void CommandProcessor::execute(const ExecutionItem& item, HttpsTransport& transp
                         "ClientToken when the agent starts again");
     return;
   }
-  std::optional<FollowRecord> follow;
+  // One follow per instance of a successful stop, journaled with the result.
+  std::vector<FollowRecord> follows;
   if (follow_sink_ && outcome.kind == CommandOutcome::Succeeded) {
-    const std::int64_t now = clock_.now_unix_ms();
-    follow = FollowRecord{cmd.id, cmd.instance_id, cmd.region_id, outcome.request_id, item.route, item.accepted_ms,
-                          now + std::int64_t{settings_.follow_deadline_s} * 1000, ""};
+    const std::int64_t deadline = clock_.now_unix_ms() + std::int64_t{settings_.follow_deadline_s} * 1000;
+    for (const auto& instance : cmd.instances())
+      follows.push_back(FollowRecord{cmd.id, instance, cmd.region_id, outcome.request_id, item.route, item.accepted_ms,
+                                     deadline, "", cmd.many()});
   }
-  auto extra = journal_.finish(cmd.id, outcome.payload, follow ? &*follow : nullptr);
+  auto extra = journal_.finish(cmd.id, outcome.payload, follows);
   if (!extra) log(LogLevel::Error, "command " + cmd.id + ": the journal could not record the result: " + extra.error());
   answer(cmd.id, item.route, outcome.payload);
   if (extra) for (const auto& r : *extra) answer(cmd.id, r, outcome.payload);
   // After the result: the follower's first message can never overtake it. When the journal failed,
-  // the follow is handed over anyway: the follower then reports NotFollowed.
-  if (follow && !follow_sink_->follow(*follow, extra.has_value())) {
-    journal_.follow_dropped(cmd.id);
+  // the follows are handed over anyway: the follower then reports NotFollowed.
+  for (const auto& follow : follows) {
+    if (follow_sink_->follow(follow, extra.has_value())) continue;
+    journal_.follow_dropped(follow.key());
     LifecycleReport report;
     report.outcome = FollowOutcome::NotFollowed;
     report.elapsed_ms = clock_.now_unix_ms() - item.accepted_ms;
     report.message = "the agent's follow queue is full; check the instance in the console";
-    log(LogLevel::Warn, "command " + cmd.id + ": " + report.message);
-    publisher_.publish(OutgoingMessage{item.route.topic, encode_lifecycle(*follow, report), item.route.correlation_data,
+    log(LogLevel::Warn, "command " + cmd.id + ": " + follow.instance_id + ": " + report.message);
+    publisher_.publish(OutgoingMessage{item.route.topic, encode_lifecycle(follow, report), item.route.correlation_data,
                                        "", false});
   }
 }
@@ -237,7 +242,8 @@ void CommandProcessor::execute(const ExecutionItem& item, HttpsTransport& transp
 std::vector<ExecutionItem> CommandProcessor::recover() {
   std::vector<ExecutionItem> items;
   for (auto& rec : journal_.unfinished()) {
-    StopCommand cmd{rec.id, rec.action, rec.instance_id, rec.region_id, rec.client_token, false, rec.expires_at_ms};
+    StopCommand cmd{rec.id,           rec.action, rec.instance_id, rec.region_id, rec.client_token, false,
+                    rec.expires_at_ms, rec.instance_ids, rec.force_stop};
     items.push_back(ExecutionItem{std::move(cmd), rec.route, rec.expires_at_ms, true, rec.accepted_ms});
   }
   if (!items.empty()) log(LogLevel::Info, "resuming " + std::to_string(items.size()) + " unfinished command(s)");

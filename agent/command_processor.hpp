@@ -38,6 +38,7 @@ struct ProcessorSettings {
   PolicyConfig policy;
   std::string command_key;  // the contents of policy.command_key_file; empty: not required
   std::uint32_t follow_deadline_s = limits::kDefaultFollowDeadlineS;  // follow.deadline_s
+  std::uint32_t quota_max_wait_s = limits::kDefaultQuotaMaxWaitS;     // cloud.quota_max_wait_s
 };
 
 // Where a successful stop goes to be followed (docs/contract.md, "Following a stop"): it is
@@ -78,6 +79,9 @@ class CommandProcessor {
   // Successful stops are journaled as follows and handed to `sink` (follow.enabled); none by
   // default. Call before the first execute().
   void set_follow_sink(FollowSink* sink) { follow_sink_ = sink; }
+  // Every cloud call waits for its turn under the account's rate quota (docs/contract.md); none
+  // by default (then a throttled answer is retried under the retry rule). Call before execute().
+  void set_pacer(CallPacer* pacer) { pacer_ = pacer; }
   // The cloud settings, shared with the follower.
   CloudSession& cloud() { return cloud_; }
 
@@ -104,7 +108,10 @@ class CommandProcessor {
     bool abandoned = false;  // shutting down: left accepted in the journal, resumed at start-up
     std::string request_id{};  // of a successful stop
   };
-  Outcome call_cloud(const StopCommand& cmd, HttpsTransport& transport);
+  Outcome call_cloud(const ExecutionItem& item, HttpsTransport& transport);
+  void rate_limited_progress(const ExecutionItem& item, std::optional<std::int64_t> wait_ms,
+                             const std::optional<CloudError>& throttle);
+  Outcome rate_limited_outcome(const ExecutionItem& item, const std::optional<CloudError>& throttle);
   std::optional<Outcome> final_outcome(const StopCommand& cmd, const Expected<HttpResponse, TransportError>& response,
                                        const CloudOutcome* parsed,
                                        bool may_retry, int attempt);
@@ -116,6 +123,7 @@ class CommandProcessor {
   ProcessorSettings settings_;
   CloudSession cloud_;
   FollowSink* follow_sink_ = nullptr;
+  CallPacer* pacer_ = nullptr;
   Clock& clock_;
   Journal& journal_;
   MessagePublisher& publisher_;

@@ -1,6 +1,8 @@
 // Config validation: unknown keys are errors, every message names the key and what to do.
 #include "config.hpp"
 
+#include "rate_pacer.hpp"
+
 #include "json_text.hpp"
 
 #include <cjson/cJSON.h>
@@ -263,7 +265,19 @@ std::optional<ConfigError> parse_follow(const cJSON* o, FollowConfig& f) {
 
 std::optional<ConfigError> parse_cloud(const cJSON* cl, CloudConfig& c) {
   if (!cJSON_IsObject(cl)) return ConfigError{"cloud", "must be an object"};
-  if (auto e = check_keys(cl, "cloud.", {"endpoint", "ca_file", "timeout_ms", "retry"})) return e;
+  if (auto e = check_keys(cl, "cloud.", {"endpoint", "ca_file", "timeout_ms", "retry", "quota", "quota_max_wait_s"}))
+    return e;
+  if (const cJSON* q = cJSON_GetObjectItemCaseSensitive(cl, "quota")) {
+    if (!cJSON_IsObject(q)) return ConfigError{"cloud.quota", "must be an object of action: \"N/<window>\""};
+    if (auto e = check_keys(q, "cloud.quota.", {"StopInstance", "StopInstances", "ListInstanceStatus"})) return e;
+    for (const cJSON* item = q->child; item; item = item->next) {
+      const std::string key = std::string("cloud.quota.") + item->string;
+      if (!cJSON_IsString(item) || !parse_quota(item->valuestring))
+        return ConfigError{key, "must be \"N/<window>\": N calls (1-100000) per window in s (1-86400) or ms, "
+                                "e.g. \"10/60s\" or \"100/500ms\""};
+      c.quota[item->string] = item->valuestring;
+    }
+  }
   if (const cJSON* r = cJSON_GetObjectItemCaseSensitive(cl, "retry"))
     if (auto e = parse_retry(r, c.retry)) return e;
   std::optional<ConfigError> err;
@@ -271,6 +285,8 @@ std::optional<ConfigError> parse_cloud(const cJSON* cl, CloudConfig& c) {
   c.ca_file = get_string(cl, "ca_file", "cloud.ca_file", err).value_or(c.ca_file);
   c.timeout_ms = static_cast<std::uint32_t>(
       get_int(cl, "timeout_ms", "cloud.timeout_ms", 100, 600000, err).value_or(c.timeout_ms));
+  c.quota_max_wait_s = static_cast<std::uint32_t>(
+      get_int(cl, "quota_max_wait_s", "cloud.quota_max_wait_s", 1, 86400, err).value_or(c.quota_max_wait_s));
   if (err) return err;
   if (c.ca_file.empty()) return ConfigError{"cloud.ca_file", "must name a PEM file of CA certificates"};
   if (!endpoint.empty()) {

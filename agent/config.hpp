@@ -1,6 +1,7 @@
 // The agent's configuration (contract §2): loaded from JSON text, validated once, with defaults.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,10 @@ struct JournalConfig {
 
 struct CloudConfig {
   std::optional<Endpoint> endpoint;  // empty: https://swas.<RegionId>.aliyuncs.com per command
+  // cloud.quota: action -> "N/<window>" as written (validated by parse_quota), and how long a
+  // command without an expiry may wait for its turn (docs/contract.md, "The account's rate quota").
+  std::map<std::string, std::string> quota;
+  std::uint32_t quota_max_wait_s = limits::kDefaultQuotaMaxWaitS;
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
   std::uint32_t timeout_ms = 10000;
   RetryConfig retry;

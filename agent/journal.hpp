@@ -26,6 +26,8 @@ struct JournalRecord {
   Route route;
   std::int64_t accepted_ms = 0;
   std::optional<std::int64_t> expires_at_ms;
+  std::vector<std::string> instance_ids{};  // an InstanceIds command's (then instance_id is empty)
+  bool force_stop = false;
 };
 
 // A successful stop being followed to Stopped (docs/contract.md, "Following a stop").
@@ -38,18 +40,27 @@ struct FollowRecord {
   std::int64_t accepted_ms = 0;  // the command's arrival: elapsedMs counts from it
   std::int64_t deadline_ms = 0;  // TimedOut after this
   std::string reported_status;   // the last Status published as progress; empty: none yet
+  bool many = false;             // one of the instances of an InstanceIds command
+
+  // What the journal keys the follow by: the command id, or for an InstanceIds command the id and
+  // the instance (a unit separator between them: command ids are printable ASCII and instance ids
+  // have no control characters).
+  std::string key() const { return many ? id + '\x1f' + instance_id : id; }
 };
 
-// What start-up resumes: follows still polling, and the ids of follows whose final message the
+// What start-up resumes: follows still polling, and the keys of follows whose final message the
 // broker has not acknowledged yet (republished through unacknowledged()).
 struct FollowBacklog {
   std::vector<FollowRecord> following;
   std::vector<std::string> awaiting_ack;
 };
 
-// The key under which a final lifecycle message's ack reaches Journal::acknowledge. Command ids
-// are printable ASCII, so the leading control character keeps the two kinds apart.
-inline std::string lifecycle_ack_key(std::string_view id) { return std::string(1, '\x01') + std::string(id); }
+// The key under which a final lifecycle message's ack reaches Journal::acknowledge (from a
+// follow's key()). Command ids are printable ASCII, so the leading control character keeps the
+// two kinds apart.
+inline std::string lifecycle_ack_key(std::string_view follow_key) {
+  return std::string(1, '\x01') + std::string(follow_key);
+}
 inline bool is_lifecycle_ack_key(std::string_view key) { return !key.empty() && key.front() == '\x01'; }
 inline std::string_view id_of_lifecycle_ack_key(std::string_view key) { return key.substr(1); }
 
@@ -83,10 +94,10 @@ class Journal {
   virtual std::optional<BeginResult> find(const std::string& id) = 0;
   // Another delivery of an in-flight id: its result must also go to `route`.
   virtual void add_waiter(const std::string& id, const Route& route) = 0;
-  // Records the terminal result, and with it (same transaction) the follow of a successful stop
-  // when `follow` is set. Returns the extra routes registered by add_waiter.
+  // Records the terminal result, and with it (same transaction) the follows of a successful stop
+  // (one per instance). Returns the extra routes registered by add_waiter.
   virtual Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload,
-                                                           const FollowRecord* follow = nullptr) = 0;
+                                                           const std::vector<FollowRecord>& follows = {}) = 0;
   // The broker acknowledged (or refused) the message with this ack key: a command id (its
   // result), or lifecycle_ack_key(id) (the final lifecycle message; the follow is then forgotten).
   virtual void acknowledge(const std::string& key) = 0;
@@ -96,7 +107,8 @@ class Journal {
   // before `before_ms`, oldest first.
   virtual std::vector<PendingResult> unacknowledged(std::int64_t before_ms) = 0;
 
-  // Following (each returns once the change is as durable as configured; "" or the error):
+  // Following, by the follow's key() (each returns once the change is as durable as configured;
+  // "" or the error):
   // the Status just published as progress,
   virtual std::string follow_reported(const std::string& id, const std::string& status) = 0;
   // the final lifecycle message, to publish until acknowledged,

@@ -14,6 +14,8 @@ inline constexpr std::size_t kMaxClientTokenChars = 64;
 // InstanceId / RegionId: the API gives no limit; we refuse absurd sizes so a result stays small.
 inline constexpr std::size_t kMaxInstanceIdChars = 256;
 inline constexpr std::size_t kMaxRegionIdChars = 64;
+// InstanceIds of one command (one StopInstances call; the API's maximum).
+inline constexpr std::size_t kMaxInstanceIdsPerCommand = 100;
 // A command's MQTT 5 Response Topic: at most this many bytes of UTF-8, no wildcard, no '$' at the
 // start, no control character. Longer or otherwise unusable: InvalidCommand on the command topic.
 inline constexpr std::size_t kMaxResponseTopicBytes = 256;
@@ -72,6 +74,11 @@ inline constexpr std::size_t kDefaultFollowMaxInstances = 1000;
 inline constexpr std::size_t kMaxInstanceIdsPerPoll = 100;
 // A Status from ListInstanceStatus longer than this, or not printable ASCII, is not believed.
 inline constexpr std::size_t kMaxInstanceStatusChars = 64;
+
+// How long a command without an expiry may wait for the cloud's rate quota (cloud.quota_max_wait_s).
+inline constexpr std::uint32_t kDefaultQuotaMaxWaitS = 3600;
+// At most one progress message (RateLimited) per command in this time.
+inline constexpr std::int64_t kProgressIntervalMs = 30000;
 
 // Cloud time budget of one attempt (connect, TLS handshake, request, whole response), contract §2 default.
 inline constexpr std::uint32_t kDefaultCloudTimeoutMs = 10000;

@@ -3,6 +3,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -65,6 +67,30 @@ class HttpsTransport {
   virtual ~HttpsTransport() = default;
   virtual Expected<HttpResponse, TransportError> round_trip(const Endpoint& endpoint,
                                                             const HttpRequest& request) = 0;
+};
+
+// How a paced cloud call ended.
+enum class CallEnd {
+  Answered,   // the cloud answered (anything but its rate limit)
+  Throttled,  // the cloud refused it for its rate limit (Throttling*, 429)
+  NoAnswer,   // no answer (connection, TLS, timeout): it may or may not have reached the cloud
+};
+
+// Pacing of cloud calls per action for the whole agent (docs/contract.md, "The account's rate
+// quota"). Thread-safe. Every Go from acquire() is followed by exactly one ended().
+class CallPacer {
+ public:
+  enum class Turn { Go, Deadline, ShuttingDown };
+  virtual ~CallPacer() = default;
+  // Waits until a call of `action` may start, until `deadline_ms` (Clock time) passes, or until
+  // the agent shuts down; callers of one action go in the order they came. Before waiting, calls
+  // `on_wait` once with the expected wait in ms (nullopt: unknown, e.g. a throttling hold).
+  virtual Turn acquire(std::string_view action, std::int64_t deadline_ms,
+                       const std::function<void(std::optional<std::int64_t>)>& on_wait) = 0;
+  // The call that acquire() let go has ended; `retry_after_ms` is a throttled answer's hint.
+  virtual void ended(std::string_view action, CallEnd end, std::optional<std::uint32_t> retry_after_ms) = 0;
+  // The configured quota of `action` as written in the config ("10/60s"), or "" (for messages).
+  virtual std::string quota_text(std::string_view action) const = 0;
 };
 
 // A message to publish (result). Implementations must not block for the broker's ack.

@@ -19,9 +19,15 @@ JsonPtr command_header(const StopCommand& cmd) {
   add_string(o.get(), "type", "result");
   add_string(o.get(), "id", cmd.id);
   add_string(o.get(), "action", cmd.action);
-  add_string(o.get(), "InstanceId", cmd.instance_id);
+  if (cmd.many()) {
+    cJSON* ids = cJSON_AddArrayToObject(o.get(), "InstanceIds");
+    for (const auto& id : cmd.instance_ids) cJSON_AddItemToArray(ids, cJSON_CreateString(id.c_str()));
+  } else {
+    add_string(o.get(), "InstanceId", cmd.instance_id);
+  }
   add_string(o.get(), "RegionId", cmd.region_id);
   add_string(o.get(), "ClientToken", cmd.client_token);
+  if (cmd.many()) cJSON_AddItemToObject(o.get(), "ForceStop", cJSON_CreateBool(cmd.force_stop));
   return o;
 }
 
@@ -76,6 +82,19 @@ std::string encode_agent_error(const StopCommand& cmd, AgentError code, std::str
   cJSON* e = agent_error_object(code, message);
   if (http_status) cJSON_AddItemToObject(e, "HttpStatus", cJSON_CreateNumber(*http_status));
   cJSON_AddItemToObject(o.get(), "error", e);
+  return print(o);
+}
+
+std::string encode_rate_limited_progress(const StopCommand& cmd, std::optional<std::int64_t> wait_ms,
+                                         std::string_view message) {
+  JsonPtr o(cJSON_CreateObject(), &cJSON_Delete);
+  add_string(o.get(), "type", "progress");
+  add_string(o.get(), "id", cmd.id);
+  add_string(o.get(), "stage", "RateLimited");
+  add_string(o.get(), "action", cmd.api_action());
+  if (wait_ms) cJSON_AddItemToObject(o.get(), "waitMs", cJSON_CreateNumber(static_cast<double>(*wait_ms)));
+  else cJSON_AddItemToObject(o.get(), "waitMs", cJSON_CreateNull());
+  add_string(o.get(), "Message", message);
   return print(o);
 }
 

@@ -20,6 +20,11 @@ std::string encode_agent_error(const StopCommand& cmd, AgentError code, std::str
 // An error for a payload refused at validation; id is null when it could not be read.
 std::string encode_rejection(const CommandRejection& rejection);
 
+// A progress message before the result: the command waits for the cloud's rate quota
+// (docs/contract.md, "The account's rate quota"). `wait_ms` empty: unknown (null).
+std::string encode_rate_limited_progress(const StopCommand& cmd, std::optional<std::int64_t> wait_ms,
+                                         std::string_view message);
+
 // How a follow ended (docs/contract.md, "Following a stop to Stopped").
 enum class FollowOutcome { Stopped, TimedOut, UnexpectedStatus, NotFound, PollFailed, NotFollowed };
 

@@ -14,14 +14,6 @@ namespace {
 
 using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
 
-std::string json_array(const std::vector<std::string>& items) {
-  JsonPtr array(cJSON_CreateArray(), &cJSON_Delete);
-  for (const auto& item : items) cJSON_AddItemToArray(array.get(), cJSON_CreateString(item.c_str()));
-  char* text = cJSON_PrintUnformatted(array.get());
-  std::string out = text ? text : "[]";
-  cJSON_free(text);
-  return out;
-}
 
 bool printable_ascii(std::string_view s) {
   for (const char ch : s)
@@ -35,7 +27,7 @@ HttpRequest build_list_status_request(std::string_view region_id, const std::vec
                                       const Endpoint& endpoint, const Credentials& credentials,
                                       std::string_view x_acs_date, std::string_view nonce) {
   return build_rpc_request("ListInstanceStatus",
-                           {{"InstanceIds", json_array(instance_ids)},
+                           {{"InstanceIds", json_string_array(instance_ids)},
                             {"PageNumber", "1"},
                             {"PageSize", std::to_string(limits::kMaxInstanceIdsPerPoll)},
                             {"RegionId", std::string(region_id)}},

@@ -25,14 +25,23 @@ class StopFollower {
   StopFollower(FollowConfig settings, CloudSession& cloud, Clock& clock, Journal& journal,
                MessagePublisher& publisher, Logger& logger);
 
+  // Polls wait for their turn under the account's rate quota; none by default. Call before
+  // poll_due().
+  void set_pacer(CallPacer* pacer) { pacer_ = pacer; }
+  // A poll waits at most this long for its turn, then is deferred; a deferred or throttled poll
+  // is made again after kDeferredPollMs (the pacer then holds it until the quota allows).
+  static constexpr std::int64_t kMaxPaceWaitMs = 60000;
+  static constexpr std::int64_t kDeferredPollMs = 1000;
+
   // Start-up: every follow the journal holds is resumed and polled at once; final messages still
   // awaiting the broker's ack keep their slots (they are republished with the results).
   void resume();
   // A successful stop, already journaled with its result unless `journaled` is false (then, and
   // when follow.max_instances follows are kept, it is answered NotFollowed at once).
   void add(FollowRecord record, bool journaled);
-  // The broker acknowledged (or refused) the final message of `id`: its slot is free.
-  void settled(const std::string& id);
+  // The broker acknowledged (or refused) the final message of the follow with this key(): its
+  // slot is free.
+  void settled(const std::string& key);
   // Makes every poll that is due now. Returns when the next one is due (the Clock's unix ms), or
   // nullopt when nothing is followed.
   std::optional<std::int64_t> poll_due(HttpsTransport& transport);
@@ -52,6 +61,9 @@ class StopFollower {
     std::int64_t next_due_ms = 0;
     std::optional<std::int64_t> last_poll_ms;
     int failures = 0;  // failed polls in a row (the retry rule's attempts)
+    // A retry goes on from the call that failed (its first InstanceId): the calls before it in the
+    // same round were answered and are not made again before the interval.
+    std::optional<std::string> retry_from;
     std::int64_t first_failure_ms = 0;
     bool clock_fixed = false;
     bool nonce_renewed = false;
@@ -64,9 +76,10 @@ class StopFollower {
   void poll_region(const std::string& region_id, Region& region, HttpsTransport& transport);
   void observe(Follow& follow, const std::optional<std::string>& status, std::int64_t now);
   void progress(Follow& follow, const std::string& status, std::int64_t now);
-  void finish(std::string id, FollowOutcome outcome, std::optional<std::string> status, std::string message,
+  void finish(std::string key, FollowOutcome outcome, std::optional<std::string> status, std::string message,
               std::optional<PollError> error, std::int64_t now);
   void not_followed(const FollowRecord& rec, const std::string& why);
+  bool has_follows(const std::string& region_id) const;
   std::vector<std::string> ids_in(const std::string& region_id) const;
   void log(LogLevel level, const std::string& line);
 
@@ -76,9 +89,10 @@ class StopFollower {
   Journal& journal_;
   MessagePublisher& publisher_;
   Logger& logger_;
-  std::map<std::string, Follow> follows_;  // by command id
+  CallPacer* pacer_ = nullptr;
+  std::map<std::string, Follow> follows_;  // by FollowRecord::key()
   std::map<std::string, Region> regions_;  // by RegionId; kept one interval after its last follow
-  std::set<std::string> awaiting_ack_;     // command ids whose final message is not acknowledged
+  std::set<std::string> awaiting_ack_;     // keys of follows whose final message is not acknowledged
 };
 
 }  // namespace swas

@@ -1,9 +1,22 @@
 // RPC style as the official SDKs send it: POST /, parameters in the query, empty body, V3 signed.
 #include "stop_request.hpp"
 
+#include <cjson/cJSON.h>
+
+#include <memory>
+
 #include "signer.hpp"
 
 namespace swas {
+
+std::string json_string_array(const std::vector<std::string>& items) {
+  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> array(cJSON_CreateArray(), &cJSON_Delete);
+  for (const auto& item : items) cJSON_AddItemToArray(array.get(), cJSON_CreateString(item.c_str()));
+  char* text = cJSON_PrintUnformatted(array.get());
+  std::string out = text ? text : "[]";
+  cJSON_free(text);
+  return out;
+}
 
 HttpRequest build_rpc_request(std::string_view action, const std::vector<QueryParam>& query,
                               const Endpoint& endpoint, const Credentials& credentials,
@@ -33,6 +46,13 @@ HttpRequest build_rpc_request(std::string_view action, const std::vector<QueryPa
 HttpRequest build_stop_request(const StopCommand& cmd, const Endpoint& endpoint,
                                const Credentials& credentials, std::string_view x_acs_date,
                                std::string_view nonce) {
+  if (cmd.many()) {
+    std::vector<QueryParam> query = {{"ClientToken", cmd.client_token},
+                                     {"InstanceIds", json_string_array(cmd.instance_ids)},
+                                     {"RegionId", cmd.region_id}};
+    if (cmd.force_stop) query.push_back({"ForceStop", "true"});
+    return build_rpc_request("StopInstances", query, endpoint, credentials, x_acs_date, nonce);
+  }
   return build_rpc_request(cmd.action,
                            {{"ClientToken", cmd.client_token}, {"InstanceId", cmd.instance_id},
                             {"RegionId", cmd.region_id}},

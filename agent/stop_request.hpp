@@ -18,7 +18,10 @@ HttpRequest build_rpc_request(std::string_view action, const std::vector<QueryPa
                               const Endpoint& endpoint, const Credentials& credentials,
                               std::string_view x_acs_date, std::string_view nonce);
 
-// An attempt's request: fresh `x_acs_date` ("YYYY-MM-DDThh:mm:ssZ") and `nonce` each time.
+// ["a","b"]: how InstanceIds travel in a query parameter.
+std::string json_string_array(const std::vector<std::string>& items);
+
+// An attempt's request (StopInstance, or StopInstances for an InstanceIds command): fresh `x_acs_date` ("YYYY-MM-DDThh:mm:ssZ") and `nonce` each time.
 HttpRequest build_stop_request(const StopCommand& cmd, const Endpoint& endpoint,
                                const Credentials& credentials, std::string_view x_acs_date,
                                std::string_view nonce);

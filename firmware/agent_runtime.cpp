@@ -18,6 +18,7 @@
 #include "mbedtls_https_client.hpp"
 #include "paho_message_bus.hpp"
 #include "sqlite_journal.hpp"
+#include "shared_call_pacer.hpp"
 #include "status_reporter.hpp"
 #include "stop_follower.hpp"
 #include "system_clock.hpp"
@@ -99,9 +100,12 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   StatusReporter status(cfg.gateway_id, options.version, started_at, cfg.mqtt.status_topic, bus);
 
   ProcessorSettings settings{cfg.gateway_id, cfg.mqtt.command_topic, cfg.cloud.endpoint, cfg.cloud.retry,
-                             cfg.policy, setup.command_key, cfg.follow.deadline_s};
+                             cfg.policy, setup.command_key, cfg.follow.deadline_s, cfg.cloud.quota_max_wait_s};
   wipe(setup.command_key);
   CommandProcessor processor(settings, std::move(setup.credentials), clock, **entropy, **journal, bus, status, log);
+  // One pacer for every cloud call of this agent: workers and the poll thread (cloud.quota).
+  SharedCallPacer pacer(cfg.cloud.quota, clock);
+  processor.set_pacer(&pacer);
 
   // Following successful stops to Stopped: one poll thread owns the follower; workers and the MQTT
   // thread reach it through the mailbox.
@@ -110,6 +114,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   if (cfg.follow.enabled) {
     mailbox.emplace(cfg.follow.max_instances);
     follower.emplace(cfg.follow, processor.cloud(), clock, **journal, bus, log);
+    follower->set_pacer(&pacer);
     follower->resume();
     processor.set_follow_sink(&*mailbox);
   } else if (auto left = (*journal)->follows().following; !left.empty()) {
@@ -141,9 +146,11 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
     // lifecycle messages, whose follow is then forgotten.
     const bool lifecycle = is_lifecycle_ack_key(key);
     const std::string id(lifecycle ? id_of_lifecycle_ack_key(key) : std::string_view(key));
+    std::string what = id;  // a follow's key is "<command id>\x1f<instance>" for InstanceIds commands
+    if (const auto sep = what.find('\x1f'); sep != std::string::npos) what.replace(sep, 1, ", instance ");
     if (refused)
       log.write(LogLevel::Warn, std::string("the broker refused the ") + (lifecycle ? "final lifecycle message" : "result") +
-                                    " of command " + id + " (PUBACK reason code " + std::to_string(reason_code) +
+                                    " of command " + what + " (PUBACK reason code " + std::to_string(reason_code) +
                                     "); it is not published again");
     (*journal)->acknowledge(key);
     if (lifecycle && mailbox) mailbox->settled(id);
@@ -228,6 +235,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   stopping = true;
   queue.close();
   clock.shutdown();
+  pacer.shutdown();  // a command waiting for its turn stays accepted and resumes at the next start
   for (auto& w : workers) w.join();
   if (mailbox) mailbox->close();  // after the workers: every follow they handed over is journaled
   if (poller.joinable()) poller.join();

@@ -2,6 +2,8 @@
 // (leader/follower group commit), so N concurrent commands cost one fsync, not N.
 #include "sqlite_journal.hpp"
 
+#include <algorithm>
+
 namespace swas {
 namespace {
 
@@ -85,7 +87,33 @@ JournalRecord read_record(const Stmt& s) {
   r.route = Route{s.col_text(5), s.col_text(6)};
   r.accepted_ms = s.col_i64(7);
   if (!s.col_null(8)) r.expires_at_ms = s.col_i64(8);
+  // An InstanceIds command's ids, one per line (instance ids hold no control characters).
+  const std::string ids = s.col_text(9);
+  for (std::size_t start = 0; start < ids.size();) {
+    const std::size_t end = std::min(ids.find('\n', start), ids.size());
+    r.instance_ids.push_back(ids.substr(start, end - start));
+    start = end + 1;
+  }
+  r.force_stop = s.col_i64(10) != 0;
   return r;
+}
+
+std::string join_lines(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : "\n") + item;
+  return out;
+}
+
+// Columns added after the first release of the table (issue 13): added to an older file in place.
+std::string migrate(sqlite3* db) {
+  bool has_instance_ids = false;
+  {
+    Stmt info(db, "PRAGMA table_info(commands);");
+    while (info.step() == SQLITE_ROW) has_instance_ids = has_instance_ids || info.col_text(1) == "instance_ids";
+  }
+  if (has_instance_ids) return "";
+  return exec(db, "ALTER TABLE commands ADD COLUMN instance_ids TEXT NOT NULL DEFAULT '';"
+                  "ALTER TABLE commands ADD COLUMN force_stop INTEGER NOT NULL DEFAULT 0;");
 }
 
 }  // namespace
@@ -119,6 +147,7 @@ Expected<std::unique_ptr<SqliteJournal>, std::string> SqliteJournal::open(const 
       err = "integrity check failed: " + check.col_text(0);
   }
   if (err.empty()) err = exec(db, kSchema);
+  if (err.empty()) err = migrate(db);
   if (!err.empty())
     return unexpected("journal " + o.path + ": " + err +
                       " (if the file is corrupt, move it aside: the agent then starts with an empty journal and "
@@ -227,7 +256,9 @@ Expected<BeginResult, std::string> SqliteJournal::begin(const JournalRecord& rec
       return "";
     }
     Stmt ins(statements_, "INSERT INTO commands(id, action, instance_id, region_id, client_token, route_topic,"
-                 " route_correlation, accepted_ms, expires_at_ms, state) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,0);");
+                 " route_correlation, accepted_ms, expires_at_ms, state, instance_ids, force_stop)"
+                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,0,?10,?11);");
+    ins.text(10, join_lines(rec.instance_ids)).i64(11, rec.force_stop ? 1 : 0);
     ins.text(1, rec.id).text(2, rec.action).text(3, rec.instance_id).text(4, rec.region_id).text(5, rec.client_token);
     ins.text(6, rec.route.topic).blob(7, rec.route.correlation_data).i64(8, rec.accepted_ms);
     if (rec.expires_at_ms) ins.i64(9, *rec.expires_at_ms);
@@ -259,16 +290,17 @@ void SqliteJournal::add_waiter(const std::string& id, const Route& route) {
 }
 
 Expected<std::vector<Route>, std::string> SqliteJournal::finish(const std::string& id, const std::string& payload,
-                                                                const FollowRecord* follow) {
+                                                                const std::vector<FollowRecord>& follows) {
   const std::int64_t now = clock_.now_unix_ms();
   const std::string err = submit([&](sqlite3* db) -> std::string {
     Stmt up(statements_, "UPDATE commands SET state=1, result=?2, finished_ms=?3 WHERE id=?1;");
     if (up.text(1, id).text(2, payload).i64(3, now).step() != SQLITE_DONE) return sqlite3_errmsg(db);
-    if (follow) {
+    for (const FollowRecord& f : follows) {
+      const FollowRecord* follow = &f;
       Stmt ins(statements_, "INSERT OR IGNORE INTO follows(id, instance_id, region_id, request_id, route_topic,"
                             " route_correlation, accepted_ms, deadline_ms, reported_status, state)"
                             " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,0);");
-      ins.text(1, follow->id).text(2, follow->instance_id).text(3, follow->region_id).text(4, follow->request_id);
+      ins.text(1, follow->key()).text(2, follow->instance_id).text(3, follow->region_id).text(4, follow->request_id);
       ins.text(5, follow->route.topic).blob(6, follow->route.correlation_data).i64(7, follow->accepted_ms);
       ins.i64(8, follow->deadline_ms).text(9, follow->reported_status);
       if (ins.step() != SQLITE_DONE) return sqlite3_errmsg(db);
@@ -305,7 +337,7 @@ std::vector<JournalRecord> SqliteJournal::unfinished() {
   std::vector<JournalRecord> out;
   submit([&](sqlite3* db) -> std::string {
     Stmt s(db, "SELECT id, action, instance_id, region_id, client_token, route_topic, route_correlation,"
-               " accepted_ms, expires_at_ms FROM commands WHERE state=0 ORDER BY accepted_ms;");
+               " accepted_ms, expires_at_ms, instance_ids, force_stop FROM commands WHERE state=0 ORDER BY accepted_ms;");
     while (s.step() == SQLITE_ROW) out.push_back(read_record(s));
     return "";
   });
@@ -362,9 +394,13 @@ FollowBacklog SqliteJournal::follows() {
         out.awaiting_ack.push_back(s.col_text(0));
         continue;
       }
-      out.following.push_back(FollowRecord{s.col_text(0), s.col_text(1), s.col_text(2), s.col_text(3),
-                                           Route{s.col_text(4), s.col_text(5)}, s.col_i64(6), s.col_i64(7),
-                                           s.col_text(8)});
+      FollowRecord rec{s.col_text(0), s.col_text(1), s.col_text(2), s.col_text(3),
+                       Route{s.col_text(4), s.col_text(5)}, s.col_i64(6), s.col_i64(7), s.col_text(8), false};
+      if (const auto sep = rec.id.find('\x1f'); sep != std::string::npos) {  // an InstanceIds command's
+        rec.id.resize(sep);
+        rec.many = true;
+      }
+      out.following.push_back(std::move(rec));
     }
     return "";
   });

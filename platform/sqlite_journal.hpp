@@ -40,7 +40,7 @@ class SqliteJournal final : public Journal {
   std::optional<BeginResult> find(const std::string& id) override;
   void add_waiter(const std::string& id, const Route& route) override;
   Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload,
-                                                   const FollowRecord* follow = nullptr) override;
+                                                   const std::vector<FollowRecord>& follows = {}) override;
   void acknowledge(const std::string& key) override;
   std::vector<JournalRecord> unfinished() override;
   std::vector<PendingResult> unacknowledged(std::int64_t before_ms) override;

@@ -117,12 +117,12 @@ class FakeJournal final : public Journal {
   }
   void add_waiter(const std::string& id, const Route& route) override { entries[id].waiters.push_back(route); }
   Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload,
-                                                   const FollowRecord* follow = nullptr) override {
+                                                   const std::vector<FollowRecord>& follows = {}) override {
     if (fail_writes) return unexpected(std::string("disk I/O error"));
     auto& e = entries[id];
     e.finished = true;
     e.payload = payload;
-    if (follow) follow_rows.emplace(follow->id, FollowRow{*follow, false, ""});
+    for (const auto& follow : follows) follow_rows.emplace(follow.key(), FollowRow{follow, false, ""});
     return std::move(e.waiters);
   }
   void acknowledge(const std::string& key) override {
@@ -176,7 +176,7 @@ class FakeJournal final : public Journal {
   FollowBacklog follows() override {
     FollowBacklog out;
     for (const auto& [id, f] : follow_rows) {
-      if (f.finished) out.awaiting_ack.push_back(id);
+      if (f.finished) out.awaiting_ack.push_back(id);  // the follow's key
       else out.following.push_back(f.rec);
     }
     return out;

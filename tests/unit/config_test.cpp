@@ -195,3 +195,66 @@ TEST(Config, GatewayIdOverrideComesBeforeTheDerivedDefaults) {
 
 }  // namespace
 }  // namespace swas
+
+namespace swas {
+namespace {
+
+// follow.* (docs/contract.md, "Following a stop to Stopped").
+TEST(Config, FollowHasDefaultsBoundsAndTypes) {
+  const std::string base = R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"})";
+  auto c = parse_config(base + "}");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->follow.enabled);
+  EXPECT_EQ(c->follow.interval_ms, 10000u);
+  EXPECT_EQ(c->follow.deadline_s, 600u);
+  EXPECT_EQ(c->follow.max_instances, 1000u);
+  c = parse_config(base + R"(,"follow":{}})");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_EQ(c->follow.interval_ms, 10000u);
+
+  c = parse_config(base + R"(,"follow":{"enabled":false,"interval_ms":100,"deadline_s":1,"max_instances":1}})");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_FALSE(c->follow.enabled);
+  EXPECT_EQ(c->follow.interval_ms, 100u);
+  EXPECT_EQ(c->follow.deadline_s, 1u);
+  EXPECT_EQ(c->follow.max_instances, 1u);
+  c = parse_config(base + R"(,"follow":{"interval_ms":3600000,"deadline_s":86400,"max_instances":100000}})");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_TRUE(c->follow.enabled);
+  EXPECT_EQ(c->follow.interval_ms, 3600000u);
+  EXPECT_EQ(c->follow.deadline_s, 86400u);
+  EXPECT_EQ(c->follow.max_instances, 100000u);
+
+  for (const auto& [json, key] : std::vector<std::pair<std::string, std::string>>{
+           {R"("follow":{"interval_ms":99})", "follow.interval_ms"},
+           {R"("follow":{"interval_ms":3600001})", "follow.interval_ms"},
+           {R"("follow":{"interval_ms":"10000"})", "follow.interval_ms"},
+           {R"("follow":{"interval_ms":1000.5})", "follow.interval_ms"},
+           {R"("follow":{"interval_ms":1e300})", "follow.interval_ms"},
+           {R"("follow":{"deadline_s":0})", "follow.deadline_s"},
+           {R"("follow":{"deadline_s":86401})", "follow.deadline_s"},
+           {R"("follow":{"deadline_s":-1})", "follow.deadline_s"},
+           {R"("follow":{"deadline_s":null})", "follow.deadline_s"},
+           {R"("follow":{"max_instances":0})", "follow.max_instances"},
+           {R"("follow":{"max_instances":100001})", "follow.max_instances"},
+           {R"("follow":{"max_instances":true})", "follow.max_instances"},
+           {R"("follow":{"enabled":"true"})", "follow.enabled"},
+           {R"("follow":{"enabled":1})", "follow.enabled"},
+           {R"("follow":{"enabled":null})", "follow.enabled"},
+           {R"("follow":true)", "follow"},
+           {R"("follow":[])", "follow"},
+           {R"("follow":{"interval":1000})", "follow.interval"},
+           {R"("follow":{"Enabled":true})", "follow.Enabled"},
+           {R"("follow":{"enabled":true,"enabled":false})", "follow.enabled"},
+           {R"("follow":{},"follow":{})", "follow"},
+       }) {
+    const ConfigError e = config_error(base + "," + json + "}");
+    EXPECT_EQ(e.key, key) << json << ": " << e.message;
+    EXPECT_FALSE(e.message.empty()) << json;
+  }
+  EXPECT_NE(config_error(base + R"(,"follow":{"interval_ms":50}})").message.find("100 to 3600000"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace swas

@@ -143,5 +143,167 @@ TEST_F(JournalTest, ReadOnlyStateDirIsAClearError) {
   EXPECT_NE(j.error().find("cannot open"), std::string::npos) << j.error();
 }
 
+// --- Follows of successful stops (docs/contract.md, "Following a stop to Stopped") ---------------
+
+FollowRecord follow_of(const std::string& id) {
+  return FollowRecord{id, "i-" + id, "cn-hangzhou", "REQ-" + id, Route{"reply/" + id, std::string("c\0rr", 4)},
+                      1000, 601000, ""};
+}
+
+TEST_F(JournalTest, AFollowIsRecordedWithTheResultAndSurvivesReopen) {
+  {
+    auto j = open();
+    j->begin(record("a"));
+    j->begin(record("b"));
+    ASSERT_TRUE(j->finish("a", "RESULT-A", {}).has_value());
+    const FollowRecord f = follow_of("b");
+    ASSERT_TRUE(j->finish("b", "RESULT-B", {f}).has_value());
+    EXPECT_EQ(j->follow_reported("b", "Stopping"), "");
+  }
+  auto j = open();
+  const FollowBacklog backlog = j->follows();
+  ASSERT_EQ(backlog.following.size(), 1u);
+  EXPECT_TRUE(backlog.awaiting_ack.empty());
+  const FollowRecord& f = backlog.following[0];
+  EXPECT_EQ(f.id, "b");
+  EXPECT_EQ(f.instance_id, "i-b");
+  EXPECT_EQ(f.region_id, "cn-hangzhou");
+  EXPECT_EQ(f.request_id, "REQ-b");
+  EXPECT_EQ(f.route.topic, "reply/b");
+  EXPECT_EQ(f.route.correlation_data, std::string("c\0rr", 4));
+  EXPECT_EQ(f.accepted_ms, 1000);
+  EXPECT_EQ(f.deadline_ms, 601000);
+  EXPECT_EQ(f.reported_status, "Stopping");
+  auto known = j->begin(record("b"));
+  EXPECT_EQ(known->state, BeginState::Finished);
+  EXPECT_EQ(known->result_payload, "RESULT-B");
+}
+
+TEST_F(JournalTest, AFinishedFollowIsRepublishedUnderItsAckKeyUntilAcknowledged) {
+  auto j = open();
+  j->begin(record("a"));
+  const FollowRecord f = follow_of("a");
+  j->finish("a", "RESULT-A", {f});
+  j->acknowledge("a");  // the result's ack
+  clock.now_ms += 10;
+  EXPECT_EQ(j->follow_finished("a", "FINAL-A"), "");
+  EXPECT_EQ(j->follow_reported("a", "Running"), "");  // too late: changes nothing
+  auto pending = j->unacknowledged(clock.now_ms + 1);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, lifecycle_ack_key("a"));
+  EXPECT_EQ(pending[0].payload, "FINAL-A");
+  EXPECT_EQ(pending[0].route.topic, "reply/a");
+  EXPECT_EQ(pending[0].route.correlation_data, std::string("c\0rr", 4));
+  EXPECT_TRUE(j->unacknowledged(clock.now_ms).empty());  // recorded at now: not before now
+  FollowBacklog backlog = j->follows();
+  EXPECT_TRUE(backlog.following.empty());
+  EXPECT_EQ(backlog.awaiting_ack, std::vector<std::string>{"a"});
+  EXPECT_EQ(j->follow_finished("a", "ANOTHER"), "");  // a second final changes nothing
+  EXPECT_EQ(j->unacknowledged(clock.now_ms + 1)[0].payload, "FINAL-A");
+
+  j->acknowledge(lifecycle_ack_key("a"));
+  backlog = j->follows();  // the ack is applied with the next transaction
+  EXPECT_TRUE(backlog.following.empty());
+  EXPECT_TRUE(backlog.awaiting_ack.empty());
+  EXPECT_TRUE(j->unacknowledged(clock.now_ms + 1).empty());
+  EXPECT_EQ(j->begin(record("a"))->state, BeginState::Finished);  // the command is still remembered
+}
+
+TEST_F(JournalTest, ResultsAndFinalMessagesAreRepublishedOldestFirst) {
+  auto j = open();
+  j->begin(record("a"));
+  j->begin(record("b"));
+  const FollowRecord fa = follow_of("a");
+  j->finish("a", "RESULT-A", {fa});
+  clock.now_ms += 10;
+  j->follow_finished("a", "FINAL-A");
+  clock.now_ms += 10;
+  j->finish("b", "RESULT-B");
+  auto pending = j->unacknowledged(clock.now_ms + 1);
+  ASSERT_EQ(pending.size(), 3u);
+  EXPECT_EQ(pending[0].id, "a");
+  EXPECT_EQ(pending[1].id, lifecycle_ack_key("a"));
+  EXPECT_EQ(pending[2].id, "b");
+  // The result's ack leaves the final message pending, and the other way round.
+  j->acknowledge("b");
+  j->acknowledge(lifecycle_ack_key("a"));
+  pending = j->unacknowledged(clock.now_ms + 1);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, "a");
+}
+
+TEST_F(JournalTest, AnAckKeyDeletesOnlyAFinishedFollow) {
+  auto j = open();
+  j->begin(record("a"));
+  const FollowRecord f = follow_of("a");
+  j->finish("a", "RESULT-A", {f});
+  j->acknowledge(lifecycle_ack_key("a"));  // a stray ack while it is still followed
+  j->acknowledge("a");                     // the result's ack, same id: not the follow's
+  ASSERT_EQ(j->follows().following.size(), 1u);
+  j->acknowledge(lifecycle_ack_key("other"));
+  EXPECT_EQ(j->follows().following.size(), 1u);
+}
+
+TEST_F(JournalTest, ADroppedFollowIsForgottenInAnyState) {
+  auto j = open();
+  j->begin(record("a"));
+  j->begin(record("b"));
+  const FollowRecord fa = follow_of("a"), fb = follow_of("b");
+  j->finish("a", "RESULT-A", {fa});
+  j->finish("b", "RESULT-B", {fb});
+  j->follow_finished("b", "FINAL-B");
+  EXPECT_EQ(j->follow_dropped("a"), "");
+  EXPECT_EQ(j->follow_dropped("b"), "");
+  EXPECT_EQ(j->follow_dropped("never"), "");
+  const FollowBacklog backlog = j->follows();
+  EXPECT_TRUE(backlog.following.empty());
+  EXPECT_TRUE(backlog.awaiting_ack.empty());
+  EXPECT_EQ(j->unacknowledged(clock.now_ms + 1).size(), 2u);  // the two results only
+}
+
+TEST_F(JournalTest, FollowsComeBackInTheOrderTheCommandsArrived) {
+  auto j = open();
+  for (const std::string id : {"z", "m", "a"}) {
+    j->begin(record(id));
+    FollowRecord f = follow_of(id);
+    f.accepted_ms = id == "z" ? 1 : id == "m" ? 2 : 3;
+    j->finish(id, "R", {f});
+  }
+  const FollowBacklog backlog = j->follows();
+  ASSERT_EQ(backlog.following.size(), 3u);
+  EXPECT_EQ(backlog.following[0].id, "z");
+  EXPECT_EQ(backlog.following[1].id, "m");
+  EXPECT_EQ(backlog.following[2].id, "a");
+}
+
+TEST_F(JournalTest, AJournalWithoutTheFollowsTableGetsIt) {
+  {
+    // The schema of the journal before issue 12.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(options.path.c_str(), &db), SQLITE_OK);
+    const char* old_schema =
+        "PRAGMA journal_mode=WAL;"
+        "CREATE TABLE commands ("
+        " id TEXT PRIMARY KEY, action TEXT NOT NULL, instance_id TEXT NOT NULL, region_id TEXT NOT NULL,"
+        " client_token TEXT NOT NULL, route_topic TEXT NOT NULL, route_correlation BLOB NOT NULL,"
+        " accepted_ms INTEGER NOT NULL, expires_at_ms INTEGER, state INTEGER NOT NULL,"
+        " result TEXT, finished_ms INTEGER);"
+        "CREATE INDEX commands_by_state ON commands(state, finished_ms);"
+        "INSERT INTO commands VALUES('old','StopInstance','i-old','cn-hangzhou','tok','t',x'',1,NULL,0,NULL,NULL);";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, old_schema, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+  }
+  auto j = open();
+  ASSERT_NE(j, nullptr);
+  EXPECT_EQ(j->unfinished().size(), 1u);
+  EXPECT_TRUE(j->follows().following.empty());
+  const FollowRecord f = follow_of("old");
+  ASSERT_TRUE(j->finish("old", "RESULT", {f}).has_value());
+  EXPECT_EQ(j->follows().following.size(), 1u);
+  EXPECT_EQ(j->follow_finished("old", "FINAL"), "");
+  EXPECT_EQ(j->follows().awaiting_ack.size(), 1u);
+}
+
 }  // namespace
 }  // namespace swas
