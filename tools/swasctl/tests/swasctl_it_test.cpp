@@ -53,10 +53,11 @@ class SwasctlTest : public ::testing::Test {
     return {"stop", "--broker", mosquitto_.uri(), "--gateway", gateway, "--instance", instance,
             "--region", "cn-hangzhou"};
   }
-  // `follow`: the agent's follow settings, a JSON object.
-  void start_agent(const std::string& follow = "") {
+  // `follow`: the agent's follow settings, a JSON object; `quota`: its cloud.quota, one too.
+  void start_agent(const std::string& follow = "", const std::string& quota = "") {
     AgentOptions o(mosquitto_.uri(), emulator_.endpoint());
     if (!follow.empty()) o.extra_config = R"(,"follow":)" + follow;
+    if (!quota.empty()) o.cloud_extra = R"(,"quota":)" + quota;
     agent_ = std::make_unique<Agent>(dir_, o);
   }
 
@@ -273,6 +274,62 @@ TEST_F(SwasctlTest, WaitForThreeInstancesOfOneCommandAllStoppedExits0) {
   EXPECT_EQ(state.num({"actions", "StopInstances"}), 1) << state.text;
   EXPECT_EQ(state.at({"actions", "StopInstance"}), nullptr) << state.text;
   for (const char* instance : kTrio) EXPECT_EQ(state.num({"stops", instance}), 1) << instance;
+}
+
+// The real agent paces StopInstances to its cloud.quota (1 call in 4 s): a second command right
+// after the first waits for its turn, says so with a progress message (QUEUED on stderr, before
+// the result), and then gets its result.
+TEST_F(SwasctlTest, ARateLimitedStopPrintsQueuedThenItsResult) {
+  start_agent("", R"({"StopInstances":"1/4s"})");
+  const CtlRun first = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(), "--region",
+                                "cn-hangzhou", "--instance", kRunning, "--force"});
+  ASSERT_EQ(first.exit_code, 0) << first.output << agent_->process().log();
+  EXPECT_EQ(first.output.find("QUEUED"), std::string::npos) << first.output;
+  const CtlRun second = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(), "--region",
+                                 "cn-hangzhou", "--instance", kRunning2, "--force", "--id", "ctl-paced-1"},
+                                60s);
+  EXPECT_EQ(second.exit_code, 0) << second.output << agent_->process().log();
+  const auto lines = lines_of(second.output);
+  ASSERT_GE(lines.size(), 4u) << second.output;
+  EXPECT_EQ(lines[0].rfind("QUEUED  for the cloud's rate limit of StopInstances: the gateway sends the stop in about ", 0),
+            0u)
+      << second.output;
+  EXPECT_NE(lines[1].find("(cloud.quota 1/4s)"), std::string::npos) << second.output;  // the agent's words
+  EXPECT_EQ(line_starting(lines, "OK  RequestId "), 2) << second.output;
+  EXPECT_EQ(line_starting(lines, "hint:"), -1) << second.output;  // sent well within the --timeout
+  EXPECT_EQ(emulator_.state().num({"actions", "StopInstances"}), 2);
+}
+
+// Progress does not extend --timeout: under a quota of 1 call a minute the second command is
+// queued for about 60 s, swasctl says its --timeout is shorter and gives up at it (3), and the
+// command, expired, is never sent: the agent records RateLimited, which the same --id then gets.
+TEST_F(SwasctlTest, ARateLimitedStopThatOutlastsTheTimeoutIsNotSent) {
+  start_agent("", R"({"StopInstances":"1/60s"})");
+  ASSERT_EQ(swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(), "--region",
+                     "cn-hangzhou", "--instance", kRunning, "--instance", kRunning2})
+                .exit_code,
+            0);
+  const std::vector<std::string> args = {"stop", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(),
+                                         "--region", "cn-hangzhou", "--instance", kSlow, "--instance", kBounce,
+                                         "--timeout", "3s", "--id", "ctl-paced-2"};
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 3) << r.output << agent_->process().log();
+  EXPECT_NE(r.output.find("QUEUED  for the cloud's rate limit of StopInstances: the gateway sends the stop in about "),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("(--timeout 3s; progress does not extend it)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("TIMEOUT  no result from gateway gw-it within 3s (command ctl-paced-2)\n"
+                          "hint: the command was waiting for the cloud's rate limit"),
+            std::string::npos)
+      << r.output;
+  // The same id: the agent's recorded answer (once the command's expiry passed), RateLimited.
+  const CtlRun again = swasctl(args);
+  EXPECT_EQ(again.exit_code, 1) << again.output << agent_->process().log();
+  EXPECT_NE(again.output.find("FAILED  agent RateLimited: "), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("\nhint: the gateway waited for the cloud's rate limit"), std::string::npos) << again.output;
+  const Json state = emulator_.state();
+  EXPECT_EQ(state.num({"actions", "StopInstances"}), 1) << state.text;
+  EXPECT_LT(state.num({"stops", kSlow}), 1) << state.text;
 }
 
 TEST_F(SwasctlTest, WaitForAnInstanceStuckInStoppingExits5) {
