@@ -160,10 +160,13 @@ function formValues() {
   };
 }
 
-// Under the InstanceId field: how many instances a pasted list holds.
+// Under the InstanceId field: how many instances a pasted list holds. The field grows with the
+// lines of a pasted list, up to 8 (then it scrolls).
 function showInstanceCount() {
-  const { ids } = model.parseInstanceList($('stop-instance').value);
+  const field = $('stop-instance');
+  const { ids } = model.parseInstanceList(field.value);
   $('stop-count').textContent = ids.length > 1 ? `${ids.length} instances` : '';
+  field.rows = Math.min(8, Math.max(1, field.value.split('\n').length));
 }
 
 // One confirmation for the whole command, naming how many instances and where.

@@ -30,6 +30,12 @@ const QUIET = 'ace0706b2ac4454d984295a94213b006';     // stopped through gw-quie
 // Stopped together, pasted as a list (one StopInstances call); each Stopping for its own time.
 const LIST = ['ace0706b2ac4454d984295a94213b007', 'ace0706b2ac4454d984295a94213b008', 'ace0706b2ac4454d984295a94213b009'];
 const FORCED = 'ace0706b2ac4454d984295a94213b010';    // force-stopped alone (InstanceIds of one, ForceStop)
+// Stopped through gw-paced, whose agent allows one StopInstances call in 5 s (cloud.quota): two
+// lists in a row, the second queued for the rate limit.
+const PACED_GATEWAY = 'gw-paced';
+const PACED_QUOTA = { StopInstances: '1/5s' };
+const PACED = [['ace0706b2ac4454d984295a94213b011', 'ace0706b2ac4454d984295a94213b012'],
+  ['ace0706b2ac4454d984295a94213b013', 'ace0706b2ac4454d984295a94213b014']];
 const REGION = 'cn-hangzhou';
 // The agent follows each stop with ListInstanceStatus every 200 ms and gives up after 5 s.
 const FOLLOW = { interval_ms: 200, deadline_s: 5 };
@@ -115,7 +121,10 @@ async function stopThroughForm(page, instanceId, gateway = GATEWAY) {
   const before = await page.locator('#history > li').count();
   await fillStop(page, instanceId, gateway);
   await page.locator('#confirm').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-  assert((await page.locator('#confirm-instance').textContent()) === instanceId, 'confirmation names another instance');
+  const ids = instanceId.split(/\s+/);  // one id, or a list separated by spaces or new lines
+  const named = ids.length === 1 ? [await page.locator('#confirm-instance').textContent()]
+    : await page.locator('#confirm-instance li').allTextContents();
+  assert(JSON.stringify(named) === JSON.stringify(ids), `confirmation names ${JSON.stringify(named)}`);
   await page.click('#confirm-stop');
   await page.locator('#history > li').nth(before).waitFor({ timeout: UI_TIMEOUT_MS });
   const id = await page.locator('#history > li').first().getAttribute('data-command-id');
@@ -357,6 +366,10 @@ async function runChecks(page, emulatorPort) {
     assert(entry.ForceStop === '', `ForceStop "${entry.ForceStop}" without the checkbox`);
     await page.setViewportSize({ width: 390, height: 844 });
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    // The item on the phone (docs/fleet.md shows it).
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(opts.screenshots, 'dashboard-instances.png'), fullPage: true,
+      clip: await item.boundingBox() });
     await page.setViewportSize({ width: 1280, height: 900 });
     assert(width <= 390, `page is ${width} px wide at 390 with a list of instances`);
   });
@@ -378,7 +391,38 @@ async function runChecks(page, emulatorPort) {
       `the cloud got InstanceIds ${entry.InstanceIds}, ForceStop "${entry.ForceStop}"`);
   });
 
-  await check('(k) a gateway that reports no lifecycle: "following" gives way to a quiet note; forged and malformed lifecycle messages change nothing, a late real one shows', async () => {
+  await check('(k) a gateway pacing StopInstances to its quota: the second list shows "Queued for the cloud\'s rate limit", then its result', async () => {
+    procs.pacedAgent = await startAgent(opts.agent, tmpDir, {
+      name: 'paced', gatewayId: PACED_GATEWAY, mqttUri: procs.mosquitto.uri, endpoint: procs.emulator.endpoint,
+      caFile: opts.caFile, accessKeyId: AK_ID, accessKeySecret: AK_SECRET, follow: FOLLOW, quota: PACED_QUOTA,
+    });
+    await waitForGatewayState(page, 'online', PACED_GATEWAY);
+    const first = await stopThroughForm(page, PACED[0].join('\n'), PACED_GATEWAY);
+    assert((await first.getAttribute('data-phase')) === 'ok', `first list: phase ${await first.getAttribute('data-phase')}`);
+    assert(!(await first.locator('.progress-note').count()), 'the first list was queued');
+    // The second right after: its turn comes about 5 s after the first call.
+    await fillStop(page, PACED[1].join(' '), PACED_GATEWAY);
+    await page.locator('#confirm').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    await page.click('#confirm-stop');
+    const id = await page.locator('#history > li').first().getAttribute('data-command-id');
+    const item = page.locator(`#history > li[data-command-id="${id}"]`);
+    const note = item.locator('.progress-note[data-progress="RateLimited"]');
+    await note.waitFor({ timeout: UI_TIMEOUT_MS });
+    const title = (await note.locator('.progress-title').textContent()).trim();
+    assert(/^Queued for the cloud's rate limit of StopInstances: sent in about \d+ s$/.test(title), `progress "${title}"`);
+    assert(/cloud\.quota 1\/5s/.test(await note.locator('.progress-message').textContent()), 'the gateway\'s words are not shown');
+    assert(await item.locator('.steps li', { hasText: /^Queued$/ }).isVisible(), 'the steps do not say Queued');
+    assert(!(await item.locator('.request-id').count()), 'progress was taken for the result');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(opts.screenshots, 'dashboard-queued.png'), fullPage: true,
+      clip: await item.boundingBox() });
+    await item.locator('xpath=self::*[@data-phase="ok" or @data-phase="failed"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    assert((await item.getAttribute('data-phase')) === 'ok', `second list: phase ${await item.getAttribute('data-phase')}`);
+    assert(!(await item.locator('.progress-note').count()), 'the progress note stays after the result');
+    for (const instance of PACED[1]) await waitForLifecycle(item.locator(`.instances > li[data-instance-id="${instance}"]`), 'Stopped');
+  });
+
+  await check('(l) a gateway that reports no lifecycle: "following" gives way to a quiet note; forged and malformed lifecycle messages change nothing, a late real one shows', async () => {
     procs.quietAgent = await startAgent(opts.agent, tmpDir, {
       name: 'quiet', gatewayId: QUIET_GATEWAY, mqttUri: procs.mosquitto.uri, endpoint: procs.emulator.endpoint,
       caFile: opts.caFile, accessKeyId: AK_ID, accessKeySecret: AK_SECRET, follow: { enabled: false },
@@ -423,12 +467,12 @@ async function runChecks(page, emulatorPort) {
     }
   });
 
-  await check('(l) SIGKILL of the agent: the broker publishes its will and the gateway turns offline', async () => {
+  await check('(m) SIGKILL of the agent: the broker publishes its will and the gateway turns offline', async () => {
     await procs.agent.child.kill('SIGKILL');
     await waitForGatewayState(page, 'offline');
   });
 
-  await check('(m) a stop to the offline gateway: a warning first, then "no result yet" and Send again', async () => {
+  await check('(n) a stop to the offline gateway: a warning first, then "no result yet" and Send again', async () => {
     await fillStop(page, RUNNING);
     await page.locator('#confirm-warning', { hasText: 'offline' }).waitFor({ timeout: UI_TIMEOUT_MS });
     await page.click('#confirm-stop');
@@ -472,7 +516,8 @@ async function main() {
       { InstanceId: STUCK, RegionId: REGION, state: 'Running', stop_outcome: 'StuckStopping' },
       { InstanceId: QUIET, RegionId: REGION, state: 'Running' },
       ...LIST.map((InstanceId, i) => ({ InstanceId, RegionId: REGION, state: 'Running', stopping_ms: 400 + 400 * i })),
-      { InstanceId: FORCED, RegionId: REGION, state: 'Running' }],
+      { InstanceId: FORCED, RegionId: REGION, state: 'Running' },
+      ...PACED.flat().map((InstanceId) => ({ InstanceId, RegionId: REGION, state: 'Running' }))],
   });
   procs.agent = await startAgent(opts.agent, tmpDir, {
     gatewayId: GATEWAY, mqttUri: procs.mosquitto.uri, endpoint: procs.emulator.endpoint, caFile: certs.ca,
@@ -489,11 +534,11 @@ async function main() {
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
-  await page.clock.install();  // runs in real time; (k) and (m) jump it forward
+  await page.clock.install();  // runs in real time; (l) and (n) jump it forward
   await page.goto(`${web.url}?ws=${procs.mosquitto.wsPort}`, { timeout: UI_TIMEOUT_MS });
   try {
     await runChecks(page, procs.emulator.port);
-    await check('(n) no script errors in the page', async () => {
+    await check('(o) no script errors in the page', async () => {
       assert(pageErrors.length === 0, pageErrors.join(' | '));
     });
   } finally {
