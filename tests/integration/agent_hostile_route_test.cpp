@@ -160,9 +160,11 @@ TEST(HostileRoutes, HugePacketsNeverReachTheAgentsMemory) {
   Rig rig;
   Agent& agent = rig.agent;
   MqttProbe& probe = rig.probe;
-  // Warm up: one good command, so the baseline includes a served command.
+  // Warm up: one good command followed to Stopped, so the baseline includes a served command and
+  // the poll thread's first TLS connection (under ASan that alone is several MB of peak RSS).
   probe.publish(Agent::command_topic(), stop_command("warm", "i-1"));
   ASSERT_TRUE(probe.wait_result("warm", 10s));
+  ASSERT_TRUE(probe.wait_lifecycle("warm", false, 15s)) << agent.process().log();
   const pid_t pid = agent.process().pid();
   const long before_kb = proc_status_kb(pid, "VmHWM");
   for (int i = 0; i < 2; ++i)

@@ -248,6 +248,7 @@ double Emulator::calls(const std::string& action) {
   return n < 0 ? 0 : n;
 }
 void Emulator::set_faults(const std::string& faults_json) { request("POST", "/__emulator/faults", faults_json); }
+void Emulator::set_quotas(const std::string& quotas_json) { request("POST", "/__emulator/quotas", quotas_json); }
 
 Agent::Agent(const TempDir& dir, AgentOptions o, bool wait_ready) {
   const std::string tag = std::to_string(free_port());
@@ -412,6 +413,29 @@ std::vector<MqttProbe::Received> MqttProbe::messages_for(const std::string& id) 
                            (j.str({"type"}) == "result" || j.str({"type"}) == "lifecycle"))
       out.push_back(r);
   return out;
+}
+
+std::vector<MqttProbe::Received> MqttProbe::of_type(const std::string& id, const std::string& type) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Received> out;
+  for (const auto& r : received_)
+    if (Json j(r.payload); j.valid() && j.str({"id"}) == id && j.str({"type"}) == type) out.push_back(r);
+  return out;
+}
+
+std::size_t MqttProbe::wait_count(const std::string& type, bool final_only, std::size_t count,
+                                  std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  std::size_t n = 0;
+  cv_.wait_for(lock, timeout, [&] {
+    n = 0;
+    for (const auto& r : received_) {
+      Json j(r.payload);
+      n += j.valid() && j.str({"type"}) == type && (!final_only || j.is_true({"final"})) ? 1 : 0;
+    }
+    return n >= count;
+  });
+  return n;
 }
 
 std::size_t MqttProbe::result_count() {

@@ -138,6 +138,8 @@ class Emulator {
   // How many API calls of `action` the emulator answered (StopInstance, ListInstanceStatus), 0 when none.
   double calls(const std::string& action);
   void set_faults(const std::string& faults_json);
+  // POST /__emulator/quotas, e.g. {"quotas":{"StopInstance":"10/5s"}}.
+  void set_quotas(const std::string& quotas_json);
   std::string log() const { return proc_->log(); }
   Process& process() { return *proc_; }
 
@@ -159,10 +161,10 @@ struct AgentOptions {
   bool credentials_in_env = false;
   std::string extra_config;  // raw JSON members appended to the top-level object
   std::string mqtt_extra;  // raw JSON members appended to the "mqtt" object
+  std::string cloud_extra;  // raw JSON members appended to the "cloud" object
   std::map<std::string, std::string> env;  // extra environment (credentials from the environment)
   // cloud.retry: small waits keep tests short; the attempt bound is what tests count.
   std::string retry_json = R"({"max_attempts":4,"backoff_base_ms":50,"backoff_max_ms":200,"deadline_ms":30000})";
-  std::string cloud_extra;  // raw JSON members appended to the "cloud" object (e.g. ,"quota":{...})
   std::string state_dir;  // default: a fresh directory per agent
 };
 
@@ -206,6 +208,11 @@ class MqttProbe {
   std::vector<Received> lifecycle_for(const std::string& id);
   // Waits for the first lifecycle message of `id` (the final one when `final_only`).
   std::optional<Received> wait_lifecycle(const std::string& id, bool final_only, std::chrono::milliseconds timeout = 15s);
+  // Every message of `id` whose type is `type` ("progress", ...), in the order received.
+  std::vector<Received> of_type(const std::string& id, const std::string& type);
+  // Waits until `count` messages of `type` (only final ones when `final_only`) were received, of any
+  // id; returns how many there were.
+  std::size_t wait_count(const std::string& type, bool final_only, std::size_t count, std::chrono::milliseconds timeout);
   // Every result and lifecycle message of `id`, in the order received.
   std::vector<Received> messages_for(const std::string& id);
 
