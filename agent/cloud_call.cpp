@@ -29,7 +29,7 @@ CommandProcessor::Outcome CommandProcessor::call_cloud(const ExecutionItem& item
   const std::int64_t deadline = clock_.now_unix_ms() + policy.deadline_ms;
   std::int64_t paced_ms = 0;
   std::optional<CloudError> last_throttle;
-  std::optional<std::int64_t> last_progress;
+  std::optional<std::int64_t> last_progress = item.told_ms;
   bool clock_fixed = false;
   bool nonce_renewed = false;
   for (int attempt = 1;; ++attempt) {
@@ -89,13 +89,14 @@ CommandProcessor::Outcome CommandProcessor::call_cloud(const ExecutionItem& item
 }
 
 void CommandProcessor::rate_limited_progress(const ExecutionItem& item, std::optional<std::int64_t> wait_ms,
-                                             const std::optional<CloudError>& throttle) {
+                                             const std::optional<CloudError>& throttle, std::size_t queued_behind) {
   const StopCommand& cmd = item.command;
   const std::string action = cmd.api_action();
   const std::string quota = pacer_->quota_text(action);
   std::string message = "waiting for the cloud's rate limit of " + action;
   if (throttle) message += " (the cloud answered " + throttle->code + ")";
   else if (!quota.empty()) message += " (cloud.quota " + quota + ")";
+  if (queued_behind > 0) message += ", queued behind " + std::to_string(queued_behind) + " call(s) waiting for it";
   if (wait_ms) message += "; the stop is sent in about " + std::to_string((*wait_ms + 999) / 1000) + " s";
   else message += "; the stop is sent as soon as the cloud takes calls again";
   log(LogLevel::Info, "command " + cmd.id + ": " + message);

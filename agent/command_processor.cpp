@@ -181,7 +181,16 @@ std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg
     if (extra) for (const auto& r : *extra) answer(id, r, payload);
     return std::nullopt;
   }
-  return ExecutionItem{std::get<StopCommand>(parsed), route, rec.expires_at_ms, false, msg.received_ms};
+  ExecutionItem item{std::get<StopCommand>(parsed), route, rec.expires_at_ms, false, msg.received_ms};
+  // Accepted behind others waiting for the cloud's rate quota: say so now, not only when a worker
+  // takes it (that may be minutes later under a quota of a few calls a minute).
+  if (pacer_) {
+    if (const std::size_t ahead = pacer_->waiting(item.command.api_action()); ahead > 0) {
+      rate_limited_progress(item, std::nullopt, std::nullopt, ahead);
+      item.told_ms = now;
+    }
+  }
+  return item;
 }
 
 void CommandProcessor::execute(const ExecutionItem& item, HttpsTransport& transport) {

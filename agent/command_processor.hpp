@@ -58,6 +58,7 @@ struct ExecutionItem {
   std::optional<std::int64_t> expires_at_ms;  // the earlier of expiresAt and MQTT message expiry
   bool resumed = false;                       // accepted before a restart
   std::int64_t accepted_ms = 0;               // when the command arrived
+  std::optional<std::int64_t> told_ms{};      // when a RateLimited progress message went out
 };
 
 // Where the result of a message goes: its Response Topic (with Correlation Data) when that is
@@ -110,7 +111,7 @@ class CommandProcessor {
   };
   Outcome call_cloud(const ExecutionItem& item, HttpsTransport& transport);
   void rate_limited_progress(const ExecutionItem& item, std::optional<std::int64_t> wait_ms,
-                             const std::optional<CloudError>& throttle);
+                             const std::optional<CloudError>& throttle, std::size_t queued_behind = 0);
   Outcome rate_limited_outcome(const ExecutionItem& item, const std::optional<CloudError>& throttle);
   std::optional<Outcome> final_outcome(const StopCommand& cmd, const Expected<HttpResponse, TransportError>& response,
                                        const CloudOutcome* parsed,

@@ -89,6 +89,9 @@ class CallPacer {
                        const std::function<void(std::optional<std::int64_t>)>& on_wait) = 0;
   // The call that acquire() let go has ended; `retry_after_ms` is a throttled answer's hint.
   virtual void ended(std::string_view action, CallEnd end, std::optional<std::uint32_t> retry_after_ms) = 0;
+  // How many calls of `action` wait for their turn now (0 when a call could start at once), for the
+  // progress message of a command accepted behind them.
+  virtual std::size_t waiting(std::string_view action) = 0;
   // The configured quota of `action` as written in the config ("10/60s"), or "" (for messages).
   virtual std::string quota_text(std::string_view action) const = 0;
 };

@@ -11,10 +11,12 @@
 // Stopping for a known time, followed to Stopped at two poll intervals: command → RequestId and
 // → Stopped, the overhead beyond the stopping time, ListInstanceStatus calls. Prints Markdown
 // tables on stdout, progress on stderr; exits 1 if a command went unanswered or a follow did not
-// end Stopped. docs/performance.md explains the figures.
+// end Stopped. Then the quota scenario (issue 13): 40 stops at once under the emulator's quota of
+// 10 calls per 5 s, as 40 commands without and with cloud.quota, and as one InstanceIds command.
+// docs/performance.md explains the figures.
 //
 //   swas-e2e-bench [--sequential N] [--burst N] [--bursts N] [--queue-depth N] [--warmup N]
-//                  [--publish-window N] [--follow-commands N] [--only full|process|default|follow]
+//                  [--publish-window N] [--follow-commands N] [--only full|process|default|follow|quota]
 //                  [--smoke]
 #include <dirent.h>
 #include <netinet/in.h>
@@ -172,8 +174,9 @@ struct Arrival {
   bool busy = false;
   // Lifecycle messages of the slot's command (the follow scenario): the first progress message and
   // the final one.
-  std::optional<Clock::time_point> progress_at, final_at;
+  std::optional<Clock::time_point> progress_at, final_at, last_final_at;
   std::string outcome;
+  std::size_t stopped_finals = 0;  // final messages with outcome Stopped (one per instance)
 };
 
 class Driver {
@@ -241,6 +244,7 @@ class Driver {
     return arrivals_;
   }
   std::size_t unexpected() const { return unexpected_; }
+  std::size_t progress_messages() const { return progress_messages_; }
 
  private:
   void on_message(const mqtt::const_message_ptr& m) {
@@ -252,6 +256,10 @@ class Driver {
     const std::string corr = mqtt::get<std::string>(m->get_properties(), mqtt::property::CORRELATION_DATA);
     const std::string& payload = m->get_payload_str();
     const std::size_t slot = static_cast<std::size_t>(std::strtoul(corr.c_str(), nullptr, 10));
+    if (payload.find("\"type\":\"progress\"") != std::string::npos) {
+      ++progress_messages_;  // waiting for the rate quota: not the result
+      return;
+    }
     if (payload.find("\"type\":\"lifecycle\"") != std::string::npos) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (slot >= arrivals_.size()) {
@@ -261,11 +269,17 @@ class Driver {
       Arrival& a = arrivals_[slot];
       if (payload.find("\"final\":true") == std::string::npos) {
         if (!a.progress_at) a.progress_at = now;
-      } else if (!a.final_at) {
-        a.final_at = now;
-        const auto at = payload.find("\"outcome\":\"");
-        if (at != std::string::npos) a.outcome = payload.substr(at + 11, payload.find('"', at + 11) - (at + 11));
-        ++finals_;
+      } else {
+        ++finals_;  // every final message: an InstanceIds command has one per instance
+        if (!a.final_at) {
+          a.final_at = now;
+          const auto at = payload.find("\"outcome\":\"");
+          if (at != std::string::npos) a.outcome = payload.substr(at + 11, payload.find('"', at + 11) - (at + 11));
+        }
+        if (payload.find("\"outcome\":\"Stopped\"") != std::string::npos) {
+          ++a.stopped_finals;
+          a.last_final_at = now;
+        }
       }
       cv_.notify_all();
       return;
@@ -295,6 +309,7 @@ class Driver {
   std::size_t answered_ = 0;
   std::size_t finals_ = 0;
   std::atomic<std::size_t> unexpected_{0};
+  std::atomic<std::size_t> progress_messages_{0};
 };
 
 std::string fmt(double v, int decimals = 2) {
@@ -672,6 +687,93 @@ void print_follow_table(const std::vector<FollowReport>& rs) {
       [](const FollowReport& r) { return fmt(r.cpu_ms_per_cmd, 3) + " ms"; });
 }
 
+// ---- the account's rate quota (issue 13) -----------------------------------------------------
+
+struct QuotaReport {
+  std::string name;
+  std::size_t n = 0, ok = 0, stopped = 0;
+  double last_result_s = -1, last_stopped_s = -1;
+  double allowed = -1, throttled = -1, stop_instances_calls = -1, list_calls = -1;
+  std::size_t progress = 0;
+};
+
+// 40 stops at once against the emulator's quota of 10 StopInstance calls per 5 s: as 40 commands
+// (with or without cloud.quota), or as one InstanceIds command.
+QuotaReport run_quota(const std::string& name, bool configured, bool one_command) {
+  QuotaReport r;
+  r.name = name;
+  r.n = 40;
+  progress("== quota: " + name);
+  TempDir dir;
+  Mosquitto broker(dir);
+  EmulatorOptions eopts;
+  eopts.stop_delay_ms = 300;
+  const std::string tag = "q" + std::to_string(configured) + std::to_string(one_command);
+  Emulator cloud(dir, instances_json(tag, r.n), eopts);
+  cloud.set_quotas(R"({"quotas":{"StopInstance":"10/5s","StopInstances":"10/5s"}})");
+  AgentOptions aopts(broker.uri(), cloud.endpoint());
+  aopts.extra_config = R"(,"follow":{"interval_ms":500})";
+  if (configured) aopts.cloud_extra = R"(,"quota":{"StopInstance":"10/5s"})";
+  Agent agent(dir, aopts);
+  Driver driver(broker.uri(), "bench/replies/" + tag);
+  const std::size_t slots = one_command ? 1 : r.n;
+  driver.reset(slots);
+  const auto t0 = Clock::now();
+  if (one_command) {
+    std::string ids;
+    for (std::size_t i = 0; i < r.n; ++i) ids += std::string(i ? "," : "") + "\"" + instance_id(tag, i) + "\"";
+    driver.publish(Agent::command_topic(),
+                   R"({"id":"many","action":"StopInstance","RegionId":"cn-hangzhou","InstanceIds":[)" + ids + "]}", 0);
+  } else {
+    for (std::size_t i = 0; i < r.n; ++i)
+      driver.publish(Agent::command_topic(),
+                     swas::it::stop_command("q-" + std::to_string(i), instance_id(tag, i), "cn-hangzhou"), i);
+  }
+  driver.wait_answered(slots, Clock::now() + 120s);
+  driver.wait_finals(r.n, Clock::now() + 120s);  // one final message per instance
+  for (const Arrival& a : driver.arrivals()) {
+    if (a.arrived) {
+      r.ok += a.ok ? (one_command ? r.n : 1) : 0;
+      r.last_result_s = std::max(r.last_result_s, ms_between(t0, a.at) / 1000.0);
+    }
+    r.stopped += a.stopped_finals;
+    if (a.last_final_at) r.last_stopped_s = std::max(r.last_stopped_s, ms_between(t0, *a.last_final_at) / 1000.0);
+  }
+  r.progress = driver.progress_messages();
+  const swas::it::Json state = cloud.state();
+  const char* action = one_command ? "StopInstances" : "StopInstance";
+  r.allowed = state.num({"quota_calls", action, Emulator::kAccessKeyId, "allowed"});
+  r.throttled = std::max(0.0, state.num({"quota_calls", action, Emulator::kAccessKeyId, "throttled"}));
+  r.stop_instances_calls = std::max(0.0, state.num({"actions", "StopInstances"}));
+  r.list_calls = std::max(0.0, state.num({"actions", "ListInstanceStatus"}));
+  agent.process().signal(SIGTERM);
+  agent.process().wait_exit(30s);
+  return r;
+}
+
+void print_quota_table(const std::vector<QuotaReport>& rs) {
+  std::cout << "\n| 40 stops at once, the cloud's quota 10 calls / 5 s |";
+  for (const auto& r : rs) std::cout << " " << r.name << " |";
+  std::cout << "\n|---|";
+  for (std::size_t i = 0; i < rs.size(); ++i) std::cout << "---|";
+  std::cout << "\n";
+  auto row = [&](const std::string& label, auto cell) {
+    std::cout << "| " << label << " |";
+    for (const auto& r : rs) std::cout << " " << cell(r) << " |";
+    std::cout << "\n";
+  };
+  row("results ok", [](const QuotaReport& r) { return std::to_string(r.ok) + "/" + std::to_string(r.n); });
+  row("last result after", [](const QuotaReport& r) { return fmt(r.last_result_s, 1) + " s"; });
+  row("instances reported Stopped / last one after", [](const QuotaReport& r) {
+    return std::to_string(r.stopped) + "/" + std::to_string(r.n) + " / " + fmt(r.last_stopped_s, 1) + " s";
+  });
+  row("stop calls the cloud allowed / throttled", [](const QuotaReport& r) {
+    return fmt(r.allowed, 0) + " / " + fmt(r.throttled, 0);
+  });
+  row("progress messages (RateLimited)", [](const QuotaReport& r) { return std::to_string(r.progress); });
+  row("ListInstanceStatus calls (following all 40 to Stopped)", [](const QuotaReport& r) { return fmt(r.list_calls, 0); });
+}
+
 std::string mb(long kb) { return kb < 0 ? "—" : fmt(static_cast<double>(kb) / 1024.0, 2) + " MB"; }
 std::string count(std::size_t a, std::size_t b) { return std::to_string(a) + "/" + std::to_string(b); }
 
@@ -774,7 +876,7 @@ int main(int argc, char** argv) {
       s.follow_n = 10;
       s.follow_intervals_ms = {500};
     } else {
-      std::cerr << "usage: swas-e2e-bench [--sequential N] [--burst N] [--queue-depth N] [--warmup N] [--bursts N] [--publish-window N] [--follow-commands N] [--only full|process|default|follow] [--smoke]\n";
+      std::cerr << "usage: swas-e2e-bench [--sequential N] [--burst N] [--queue-depth N] [--warmup N] [--bursts N] [--publish-window N] [--follow-commands N] [--only full|process|default|follow|quota] [--smoke]\n";
       return 2;
     }
   }
@@ -784,12 +886,20 @@ int main(int argc, char** argv) {
     if (only.empty() || only == "process") reports.push_back(run("process", "process", s.queue_depth, true, s));
     if (only.empty() || only == "default")
       reports.push_back(run("full, default queue (64)", "full", 64, false, s));
+    std::vector<QuotaReport> quotas;
+    if (only.empty() || only == "quota") {
+      quotas.push_back(run_quota("40 commands, no cloud.quota", false, false));
+      quotas.push_back(run_quota("40 commands, cloud.quota 10/5s", true, false));
+      quotas.push_back(run_quota("one command, 40 InstanceIds", false, true));
+    }
     std::vector<FollowReport> follows;
     if (only.empty() || only == "follow")
       for (std::uint32_t interval : s.follow_intervals_ms) follows.push_back(run_follow(interval, s, 20261203u));
     if (!reports.empty()) print_table(reports, s.warmup);
     if (!follows.empty()) print_follow_table(follows);
-    bool complete = !reports.empty() || !follows.empty();
+    if (!quotas.empty()) print_quota_table(quotas);
+    bool complete = !reports.empty() || !follows.empty() || !quotas.empty();
+    for (const QuotaReport& q : quotas) complete = complete && q.ok == q.n && q.stopped == q.n;
     for (const FollowReport& f : follows) complete = complete && f.stopped == f.n;
     for (const Report& r : reports) {
       complete = complete && r.seq_answered == r.seq_n && r.bursts.size() == s.bursts;

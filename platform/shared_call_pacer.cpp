@@ -85,6 +85,16 @@ void SharedCallPacer::ended(std::string_view action, CallEnd end, std::optional<
   cv_.notify_all();
 }
 
+std::size_t SharedCallPacer::waiting(std::string_view action) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = queues_.find(action);
+  const std::size_t queued = it == queues_.end() ? 0 : it->second.size();
+  if (queued > 0) return queued;
+  const std::int64_t now = clock_.now_unix_ms();
+  const auto next = pacer_.next_start(action, now);
+  return next && *next <= now ? 0 : 1;
+}
+
 void SharedCallPacer::shutdown() {
   {
     std::lock_guard<std::mutex> lock(mutex_);

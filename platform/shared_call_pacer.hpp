@@ -22,6 +22,7 @@ class SharedCallPacer final : public CallPacer {
                const std::function<void(std::optional<std::int64_t>)>& on_wait) override;
   void ended(std::string_view action, CallEnd end, std::optional<std::uint32_t> retry_after_ms) override;
   std::string quota_text(std::string_view action) const override;
+  std::size_t waiting(std::string_view action) override;
   // Every waiting acquire() returns ShuttingDown, and so does every later one.
   void shutdown();
 

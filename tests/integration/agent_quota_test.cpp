@@ -110,7 +110,10 @@ TEST_F(Quota, WithTheQuotaConfiguredNothingIsThrottled) {
       ++told;
     }
   }
-  EXPECT_GE(told, 20u) << "the last 30 commands wait 5 s or more";
+  // Commands accepted while others waited for their turn are told at once; the four the workers
+  // took while the first window was full wait about 5 s and are told when they begin to wait (or
+  // were told on acceptance): at least those four, whatever the timing.
+  EXPECT_GE(told, 4u) << "commands waiting for the quota must be told why";
   std::printf("FIGURES quota 10/5s, 40 commands at once, cloud.quota 10/5s: %.1f s to the last Stopped, "
               "0 throttled, %zu progress messages\n", r.seconds, told);
 }
