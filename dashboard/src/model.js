@@ -259,9 +259,11 @@ export function describeProgress(p, leftMs) {
     return { title: `Gateway: ${p.stage}${p.waitMs !== null ? ` (about ${about(p.waitMs)})` : ''}`, message: p.message, advice: '' };
   }
   const of = p.action ? ` of ${p.action}` : '';
+  // waitMs null: the wait is not known (queued behind other waiting calls, or the cloud is
+  // throttling); the gateway's message says which.
   const title = p.waitMs !== null
     ? `Queued for the cloud's rate limit${of}: sent in about ${about(p.waitMs)}`
-    : `Queued for the cloud's rate limit${of}: the cloud is throttling; sent when it answers again`;
+    : `Queued for the cloud's rate limit${of}`;
   let advice = '';
   if (p.waitMs === null) {
     advice = `If its turn does not come within the command's ${COMMAND_EXPIRY_S} s expiry, the gateway answers ` +

@@ -418,11 +418,11 @@ test('progress: the contract\'s RateLimited message is read and described; it is
   assert.equal(d.advice, '');  // sent before the command expires
 });
 
-test('progress: a wait beyond the command\'s expiry, or unknown (a throttling hold), says what will happen', () => {
+test('progress: a wait beyond the command\'s expiry, or unknown (queued behind others, a throttling hold), says what will happen', () => {
   const later = model.describeProgress(model.parseProgress(JSON.stringify({ ...PROGRESS, waitMs: 45000 })), 29000);
   assert.match(later.advice, /after the command's 30 s expiry: the gateway will answer RateLimited/);
   const hold = model.describeProgress(model.parseProgress(JSON.stringify({ ...PROGRESS, waitMs: null, action: undefined })), 29000);
-  assert.equal(hold.title, "Queued for the cloud's rate limit: the cloud is throttling; sent when it answers again");
+  assert.equal(hold.title, "Queued for the cloud's rate limit");  // no time: the gateway's words say why
   assert.match(hold.advice, /If its turn does not come within the command's 30 s expiry/);
   const other = model.describeProgress(model.parseProgress(JSON.stringify({ type: 'progress', id: 'c', stage: 'Queued', waitMs: 1500 })), 29000);
   assert.deepEqual(other, { title: 'Gateway: Queued (about 2 s)', message: '', advice: '' });

@@ -84,7 +84,7 @@ std::string describe_progress(const ProgressMessage& m, std::chrono::millisecond
     text = "QUEUED  for the cloud's rate limit";
     if (!m.action.empty()) text += " of " + m.action;
     text += m.wait_ms >= 0 ? ": the gateway sends the stop in about " + about_seconds(m.wait_ms)
-                           : ": the cloud is throttling; the gateway sends the stop when it answers again";
+                           : ": the wait is not known yet (the gateway's words below say why)";
   } else {
     text = "PROGRESS  " + m.stage;
     if (!m.action.empty()) text += " (" + m.action + ")";

@@ -12,7 +12,8 @@ namespace swasctl {
 struct ProgressMessage {
   std::string stage;       // "RateLimited", or a stage this swasctl does not know
   std::string action;      // the cloud action waited for (StopInstance, StopInstances), or ""
-  long long wait_ms = -1;  // the expected wait; -1 when null (a throttling hold is probing) or absent
+  long long wait_ms = -1;  // the expected wait; -1 when null (not known: queued behind other calls, or a
+                           // throttling hold is probing) or absent
   std::string message;     // the agent's Message, made printable and cut; or ""
 };
 

@@ -41,17 +41,23 @@ TEST(Progress, AWaitLongerThanTheTimeoutLeftSaysSo) {
   EXPECT_NE(text.find("give both more time"), std::string::npos) << text;
 }
 
-TEST(Progress, AThrottlingHoldHasNoExpectedWait) {
+// waitMs null: queued behind other calls waiting for their turn, or a throttling hold probing.
+TEST(Progress, AnUnknownWaitSaysSoAndGivesTheHint) {
   const auto m = parse_progress(
-      R"({"type":"progress","id":"c-1","stage":"RateLimited","action":"StopInstances","waitMs":null})", "c-1");
+      R"({"type":"progress","id":"c-1","stage":"RateLimited","action":"StopInstances","waitMs":null,)"
+      R"("Message":"waiting for the cloud's rate limit of StopInstances (cloud.quota 10/60s), queued behind 3 )"
+      R"(call(s) waiting for it; the stop is sent as soon as the cloud takes calls again"})",
+      "c-1");
   ASSERT_TRUE(m);
   EXPECT_EQ(m->wait_ms, -1);
   const std::string text = describe_progress(*m, 25000ms, 30s, 30s);
-  EXPECT_EQ(text.rfind("QUEUED  for the cloud's rate limit of StopInstances: the cloud is throttling; the gateway "
-                       "sends the stop when it answers again\nhint: ",
+  EXPECT_EQ(text.rfind("QUEUED  for the cloud's rate limit of StopInstances: the wait is not known yet (the "
+                       "gateway's words below say why)\n    waiting for the cloud's rate limit of StopInstances "
+                       "(cloud.quota 10/60s), queued behind 3 call(s)",
                        0),
             0u)
-      << text;  // unknown wait: the hint about --timeout is shown
+      << text;
+  EXPECT_NE(text.find("\nhint: swasctl waits for the result 25 s more"), std::string::npos) << text;
 }
 
 TEST(Progress, AStageThisSwasctlDoesNotKnowIsShownAsItIs) {
