@@ -2,7 +2,7 @@
 // commands with a response topic per page session and correlation data per command.
 import mqtt from './vendor/mqtt.esm.js';
 import * as model from './model.js';
-import { renderGateways, renderHistory, setConnection, showError, tickLifecycle } from './view.js';
+import { renderConfirmInstances, renderGateways, renderHistory, setConnection, showError, tickLifecycle } from './view.js';
 
 const session = model.randomHex(6);
 const state = {
@@ -72,8 +72,8 @@ function onMessage(topic, payload, packet) {
   redrawGateways();
 }
 
-// A result or a lifecycle message on this session's reply topic; only those carrying the
-// correlation data of a command this page sent, with its id, count. Anything else is ignored.
+// A result, a progress or a lifecycle message on this session's reply topic; only those carrying
+// the correlation data of a command this page sent, with its id, count. Anything else is ignored.
 function onReply(text, correlationData) {
   const correlation = correlationData ? new TextDecoder().decode(correlationData) : '';
   const cmd = state.byCorrelation.get(correlation);
@@ -83,8 +83,22 @@ function onReply(text, correlationData) {
     onResult(cmd, result);
     return;
   }
+  const progress = model.parseProgress(text);
+  if (progress) {
+    onProgress(cmd, progress);
+    return;
+  }
   const lifecycle = model.parseLifecycle(text);
   if (lifecycle && model.lifecycleMatches(cmd, lifecycle)) onLifecycle(cmd, lifecycle);
+}
+
+// The gateway queued the stop (the cloud's rate limit): shown until the result comes. It neither
+// is the result nor changes the page's result timeout.
+function onProgress(cmd, progress) {
+  if (progress.id !== cmd.id || cmd.result) return;
+  cmd.progress = progress;
+  cmd.progressAt = Date.now();
+  redrawHistory();
 }
 
 function onResult(cmd, result) {
@@ -93,33 +107,40 @@ function onResult(cmd, result) {
   cmd.result = result;
   cmd.phase = result.ok ? 'ok' : 'failed';
   // A lifecycle message that came before the result must be about this stop.
-  if (cmd.lifecycle && !model.lifecycleMatches(cmd, cmd.lifecycle)) cmd.lifecycle = null;
+  for (const [instanceId, lc] of Object.entries(cmd.lifecycles)) {
+    if (!model.lifecycleMatches(cmd, lc)) delete cmd.lifecycles[instanceId];
+  }
   // The quiet rule (model.LIFECYCLE_QUIET_MS): no lifecycle message in time → say so, keep listening.
-  if (result.ok && !cmd.lifecycle && !cmd.quietTimer) {
-    cmd.quietTimer = setTimeout(() => {
-      if (!cmd.lifecycle) { cmd.lifecycleQuiet = true; redrawHistory(); }
-    }, model.LIFECYCLE_QUIET_MS);
+  if (result.ok && !allReported(cmd) && !cmd.quietTimer) {
+    cmd.quietTimer = setTimeout(() => { cmd.lifecycleQuiet = true; redrawHistory(); }, model.LIFECYCLE_QUIET_MS);
   }
   redrawHistory();
 }
 
+const allReported = (cmd) => cmd.instanceIds.every((id) => cmd.lifecycles[id]);
+
+// Each instance of the command is followed on its own: its lifecycle messages carry its InstanceId.
 function onLifecycle(cmd, lifecycle) {
-  const kept = model.mergeLifecycle(cmd.lifecycle, lifecycle);
-  if (kept === cmd.lifecycle) return;
-  cmd.lifecycle = kept;
-  cmd.lifecycleBase = Date.now() - kept.elapsedMs;  // the page's estimate of when the agent got the command
-  clearTimeout(cmd.quietTimer);
+  const id = lifecycle.instanceId;
+  const kept = model.mergeLifecycle(cmd.lifecycles[id], lifecycle);
+  if (kept === cmd.lifecycles[id]) return;
+  cmd.lifecycles[id] = kept;
+  cmd.lifecycleBase[id] = Date.now() - kept.elapsedMs;  // the page's estimate of when the agent got the command
+  if (allReported(cmd)) clearTimeout(cmd.quietTimer);
   redrawHistory();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Stopping an instance: form → confirmation → publish → result
 
-// A new command for the same instance, through the form and its confirmation.
-function stopAgain(cmd) {
+// A new command for the same instances (or the one `instanceId` of them), through the form and
+// its confirmation.
+function stopAgain(cmd, instanceId) {
   $('stop-gateway').value = cmd.gateway;
-  $('stop-instance').value = cmd.instanceId;
+  $('stop-instance').value = instanceId ?? cmd.instanceIds.join('\n');
+  $('stop-force').checked = cmd.force;
   $('stop-region').value = cmd.regionId;
+  showInstanceCount();
   $('stop-form').scrollIntoView({ behavior: 'smooth', block: 'start' });
   $('stop-review').focus();
 }
@@ -133,25 +154,40 @@ function chooseGateway(gateway) {
 function formValues() {
   return {
     gateway: $('stop-gateway').value.trim(),
-    instanceId: $('stop-instance').value.trim(),
+    instances: $('stop-instance').value,
     regionId: $('stop-region').value.trim(),
+    force: $('stop-force').checked,
   };
 }
 
+// Under the InstanceId field: how many instances a pasted list holds. The field grows with the
+// lines of a pasted list, up to 8 (then it scrolls).
+function showInstanceCount() {
+  const field = $('stop-instance');
+  const { ids } = model.parseInstanceList(field.value);
+  $('stop-count').textContent = ids.length > 1 ? `${ids.length} instances` : '';
+  field.rows = Math.min(8, Math.max(1, field.value.split('\n').length));
+}
+
+// One confirmation for the whole command, naming how many instances and where.
 function review(event) {
   event.preventDefault();
-  const values = formValues();
-  const problem = model.validateStop(values);
-  showError('stop-error', problem);
-  if (problem) return;
-  state.pending = values;
-  $('confirm-instance').textContent = values.instanceId;
-  $('confirm-region').textContent = values.regionId;
-  $('confirm-gateway').textContent = values.gateway;
-  const known = state.gateways.get(values.gateway);
+  const { stop, error } = model.readStopForm(formValues());
+  showError('stop-error', error);
+  if (error) return;
+  state.pending = stop;
+  const n = stop.instanceIds.length;
+  $('confirm-title').textContent = n === 1 ? 'Stop this instance?' : `Stop ${n} instances in ${stop.regionId}?`;
+  $('confirm-instance-label').textContent = n === 1 ? 'Instance' : `Instances (${n})`;
+  renderConfirmInstances($('confirm-instance'), stop.instanceIds);
+  $('confirm-region').textContent = stop.regionId;
+  $('confirm-gateway').textContent = stop.gateway;
+  $('confirm-force-row').hidden = !stop.force;
+  $('confirm-stop').textContent = n === 1 ? 'Stop it' : `Stop ${n} instances`;
+  const known = state.gateways.get(stop.gateway);
   let warning = '';
-  if (!known) warning = `No status from ${values.gateway} yet: check the gateway id.`;
-  else if (known.state !== 'online') warning = `${values.gateway} is ${known.state}: it will not receive this command until it reconnects, if ever.`;
+  if (!known) warning = `No status from ${stop.gateway} yet: check the gateway id.`;
+  else if (known.state !== 'online') warning = `${stop.gateway} is ${known.state}: it will not receive this command until it reconnects, if ever.`;
   showError('confirm-warning', warning);
   $('confirm').hidden = false;
   $('stop-review').disabled = true;
@@ -173,7 +209,7 @@ function confirmStop() {
     return;
   }
   const cmd = { ...values, id: model.newCommandId(), phase: 'sending', sentAt: new Date(), result: null, timer: null,
-    lifecycle: null, lifecycleBase: 0, lifecycleQuiet: false, quietTimer: null };
+    progress: null, progressAt: 0, lifecycles: {}, lifecycleBase: {}, lifecycleQuiet: false, quietTimer: null };
   state.commands.unshift(cmd);
   storage.set('swas.region', values.regionId);
   publish(cmd);
@@ -186,6 +222,7 @@ function resend(cmd) {
   }
   cmd.phase = 'sending';
   cmd.result = null;
+  cmd.progress = null;
   publish(cmd);
 }
 
@@ -235,6 +272,7 @@ function start() {
     connect(next);
   });
   $('stop-form').addEventListener('submit', review);
+  $('stop-instance').addEventListener('input', showInstanceCount);
   $('confirm-stop').addEventListener('click', confirmStop);
   $('confirm-cancel').addEventListener('click', closeConfirmation);
   redrawGateways();

@@ -24,11 +24,14 @@ export const HINTS = {
   CloudUnreachable:
     'The gateway could not reach the cloud (network, DNS, proxy or TLS) and gave up retrying. Fix that, then stop again.',
   Busy: "The gateway's command queue is full. Retry in a few seconds.",
-  InvalidParameter: 'A parameter is malformed: RegionId is a-z 0-9 -, ClientToken at most 64 ASCII characters.',
+  InvalidParameter: 'A parameter is malformed: RegionId is a-z 0-9 -, ClientToken at most 64 ASCII characters, ' +
+    'an InstanceId at most 256 characters (the message names the one).',
   MissingParameter: 'InstanceId and RegionId are both required.',
   Forbidden: "The gateway's RAM user is not allowed swas-open:StopInstance on this instance: grant it in RAM.",
   Throttled: 'The cloud is throttling requests. Wait a little, then stop again.',
   Throttling: 'The cloud is throttling requests. Wait a little, then stop again.',
+  RateLimited: "The gateway waited for the cloud's rate limit until the command expired and did not send it. " +
+    'Stop again later, or stop several instances in one command.',
   CredentialsMissing:
     'The gateway has no Alibaba Cloud credentials: provide its credentials file (mode 600) and restart the agent.',
   SignatureDoesNotMatch: "The gateway's AccessKey secret is wrong (or a proxy altered the request).",
@@ -46,7 +49,7 @@ export const HINTS = {
 // id, so only Busy (not accepted) is worth sending again with the same id; after other errors
 // whose cause may pass, the operator can stop again with a new command (through the form).
 const STOP_AGAIN = new Set(['CloudUnreachable', 'InvalidCloudResponse', 'CommandExpired', 'CredentialsMissing',
-  'Throttling', 'Throttled', 'ServiceUnavailable', 'InternalError']);
+  'Throttling', 'Throttled', 'RateLimited', 'ServiceUnavailable', 'InternalError']);
 export function nextStep(result) {
   if (!result || result.ok) return null;
   if (result.source === 'agent' && result.code === 'Busy') return 'resend';
@@ -80,17 +83,85 @@ export const commandTopic = (gateway) => `swas/${gateway}/commands`;
 export const replyTopic = (gateway, session) => `swas/${gateway}/replies/${session}`;
 export const replyFilter = (session) => `swas/+/replies/${session}`;
 
-// An error message for the stop form, or null when it can be sent.
-export function validateStop({ gateway, instanceId, regionId }) {
-  if (!GATEWAY_ID.test(gateway ?? '')) return 'Gateway: 1-64 characters of A-Z a-z 0-9 _ . -';
-  if (!instanceId) return 'InstanceId is required';
-  if (instanceId.length > 256 || /[\u0000-\u001f\u007f]/.test(instanceId)) return 'InstanceId is not valid';
-  if (!REGION_ID.test(regionId ?? '')) return 'RegionId: 1-64 characters of a-z 0-9 - (for example cn-hangzhou)';
-  return null;
+// ---------------------------------------------------------------------------------------------
+// The stop form: one instance, or a pasted list (docs/contract.md, "Many instances in one command")
+
+// One command stops at most this many instances (the agent's and the cloud's InstanceIds bound).
+export const MAX_INSTANCES = 100;
+// The gateway refuses a command payload over 8192 bytes (InvalidCommand with id null, which the
+// page could not match to its command): such a command is never sent.
+export const MAX_COMMAND_BYTES = 8192;
+// An InstanceId as the page accepts it: 1-256 characters of A-Z a-z 0-9 _ . -, starting with a
+// letter or digit (SWAS ids are 32 hex digits). Stricter than the agent (any text without control
+// characters), so that a pasted table's other columns, quotes or markup are caught here.
+export const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,255}$/;
+// Longer pasted text is refused before it is split (100 ids of 256 characters fit 3 times over).
+export const MAX_LIST_CHARS = 65536;
+// Whitespace (spaces, tabs, newlines) and commas separate the ids of a pasted list.
+const SEPARATORS = /[\s,]+/u;
+
+const shown = (token) => (token.length > 40 ? `${token.slice(0, 40)}…` : token);
+
+// The instance ids in `text` (one, or a pasted list), in the order given: {ids} or {ids: [], error}.
+// Rules: ids are separated by whitespace or commas (leading, trailing and repeated separators are
+// ignored); each must match INSTANCE_ID; 1 to MAX_INSTANCES of them; none twice (the agent
+// refuses a list with a repeated id, and a repeat is likely a wrong paste).
+export function parseInstanceList(text) {
+  const fail = (error) => ({ ids: [], error });
+  if (typeof text !== 'string') return fail('InstanceId is required');
+  if (text.length > MAX_LIST_CHARS) return fail(`The list is ${text.length} characters long: paste at most ${MAX_INSTANCES} InstanceIds.`);
+  const tokens = text.split(SEPARATORS).filter((t) => t !== '');
+  if (tokens.length === 0) return fail('InstanceId is required');
+  const seen = new Map();  // id -> its position (1-based)
+  for (const [i, token] of tokens.entries()) {
+    const where = tokens.length > 1 ? ` (item ${i + 1})` : '';
+    if (!INSTANCE_ID.test(token)) {
+      return fail(`"${shown(token)}"${where} is not an InstanceId: 1-256 characters of A-Z a-z 0-9 _ . - ` +
+        '(separate several with spaces, commas or new lines)');
+    }
+    if (seen.has(token)) return fail(`${shown(token)} is listed twice (items ${seen.get(token)} and ${i + 1})`);
+    seen.set(token, i + 1);
+  }
+  if (tokens.length > MAX_INSTANCES) {
+    return fail(`${tokens.length} instances: one command stops at most ${MAX_INSTANCES}. Split the list.`);
+  }
+  return { ids: tokens, error: null };
 }
 
-export function buildStopCommand({ id, instanceId, regionId, clientToken }) {
-  const cmd = { type: 'command', id, action: 'StopInstance', InstanceId: instanceId, RegionId: regionId };
+// Whether a stop is sent as InstanceIds: several instances, or a force stop (the contract allows
+// ForceStop only with InstanceIds). One instance without force is sent as InstanceId, as always.
+export const usesInstanceIds = ({ instanceIds, force }) => instanceIds.length > 1 || Boolean(force);
+
+// The stop form read: {stop: {gateway, instanceIds, regionId, force}} when it can be sent, else
+// {error}. `instances` is the InstanceId field's text (one id or a pasted list).
+export function readStopForm({ gateway, instances, regionId, force = false }) {
+  if (!GATEWAY_ID.test(gateway ?? '')) return { error: 'Gateway: 1-64 characters of A-Z a-z 0-9 _ . -' };
+  const list = parseInstanceList(instances ?? '');
+  if (list.error) return { error: list.error };
+  if (!REGION_ID.test(regionId ?? '')) return { error: 'RegionId: 1-64 characters of a-z 0-9 - (for example cn-hangzhou)' };
+  const stop = { gateway, instanceIds: list.ids, regionId, force: Boolean(force) };
+  // As sent, with the longest command id the page makes.
+  const bytes = new TextEncoder().encode(buildStopCommand({ ...stop, id: newCommandId(new Date(), 'ffffff') })).length;
+  if (bytes > MAX_COMMAND_BYTES) {
+    return { error: `A command with these ${list.ids.length} InstanceIds would be ${bytes} bytes; a gateway takes ` +
+      `at most ${MAX_COMMAND_BYTES}. Stop fewer instances at once.` };
+  }
+  return { stop };
+}
+
+// An error message for the stop form, or null when it can be sent.
+export function validateStop(values) {
+  return readStopForm(values).error ?? null;
+}
+
+// The command's payload: InstanceId for one instance (exactly as before issue 13), InstanceIds
+// (and ForceStop when forced) otherwise.
+export function buildStopCommand({ id, instanceIds, regionId, force = false, clientToken }) {
+  const cmd = { type: 'command', id, action: 'StopInstance' };
+  if (usesInstanceIds({ instanceIds, force })) cmd.InstanceIds = [...instanceIds];
+  else cmd.InstanceId = instanceIds[0];
+  cmd.RegionId = regionId;
+  if (force) cmd.ForceStop = true;
   if (clientToken) cmd.ClientToken = clientToken;
   return JSON.stringify(cmd);
 }
@@ -147,7 +218,61 @@ export function parseResult(text) {
     code,
     message: str(error.Message),
     hint: msg.ok === true ? null : hintFor(code),
+    // The instances the result lists (a command with InstanceIds), or null.
+    instanceIds: Array.isArray(msg.InstanceIds) && msg.InstanceIds.length <= MAX_INSTANCES
+      && msg.InstanceIds.every((v) => isText(v)) ? [...msg.InstanceIds] : null,
+    forceStop: typeof msg.ForceStop === 'boolean' ? msg.ForceStop : null,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress messages (docs/contract.md, "The account's rate quota"): the gateway queued the stop
+// for the cloud's rate limit. Never a result; shown while the page waits for the result.
+
+// A progress message read for display; null when `text` is not one, or is malformed (wrong types,
+// a stage or action that is not a short printable token, an impossible wait).
+export function parseProgress(text) {
+  const msg = parseObject(text);
+  if (!msg || msg.type !== 'progress') return null;
+  if (typeof msg.id !== 'string' || msg.id === '' || msg.id.length > 128) return null;
+  if (!(typeof msg.stage === 'string' && TOKEN.test(msg.stage))) return null;
+  if (msg.action !== undefined && !(typeof msg.action === 'string' && TOKEN.test(msg.action))) return null;
+  const wait = msg.waitMs;
+  if (wait !== undefined && wait !== null
+    && (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0 || wait > MAX_ELAPSED_MS)) return null;
+  if (msg.Message !== undefined && typeof msg.Message !== 'string') return null;
+  return {
+    id: msg.id,
+    stage: msg.stage,
+    action: msg.action ?? '',
+    waitMs: typeof wait === 'number' ? Math.round(wait) : null,
+    message: clip(msg.Message),
+  };
+}
+
+// What the page shows for progress `p` that came `leftMs` before the command's MQTT expiry
+// (COMMAND_EXPIRY_S after it was sent): {title, message, advice}. The result timeout is not
+// extended by progress; the advice says when the wait will outlast the expiry.
+export function describeProgress(p, leftMs) {
+  const about = (ms) => `${Math.max(1, Math.ceil(ms / 1000))} s`;
+  if (p.stage !== 'RateLimited') {
+    return { title: `Gateway: ${p.stage}${p.waitMs !== null ? ` (about ${about(p.waitMs)})` : ''}`, message: p.message, advice: '' };
+  }
+  const of = p.action ? ` of ${p.action}` : '';
+  // waitMs null: the wait is not known (queued behind other waiting calls, or the cloud is
+  // throttling); the gateway's message says which.
+  const title = p.waitMs !== null
+    ? `Queued for the cloud's rate limit${of}: sent in about ${about(p.waitMs)}`
+    : `Queued for the cloud's rate limit${of}`;
+  let advice = '';
+  if (p.waitMs === null) {
+    advice = `If its turn does not come within the command's ${COMMAND_EXPIRY_S} s expiry, the gateway answers ` +
+      'RateLimited and does not send it.';
+  } else if (p.waitMs > leftMs) {
+    advice = `That is after the command's ${COMMAND_EXPIRY_S} s expiry: the gateway will answer RateLimited and not ` +
+      'send it. Stop again later, or stop several instances in one command.';
+  }
+  return { title, message: p.message, advice };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,10 +323,11 @@ export function parseLifecycle(text) {
 }
 
 // Whether lifecycle message `lc` is about command `cmd` (as the page sent it, with its result
-// when one came): the same id, instance and region, and the RequestId of its successful stop.
+// when one came): the same id and region, one of its instances, and the RequestId of its
+// successful stop.
 export function lifecycleMatches(cmd, lc) {
   if (!cmd || !lc) return false;
-  if (lc.id !== cmd.id || lc.instanceId !== cmd.instanceId || lc.regionId !== cmd.regionId) return false;
+  if (lc.id !== cmd.id || !cmd.instanceIds.includes(lc.instanceId) || lc.regionId !== cmd.regionId) return false;
   if (!cmd.result) return true;  // the result may come later (republished after a reconnect)
   return cmd.result.ok === true && cmd.result.requestId === lc.requestId;
 }
@@ -312,6 +438,30 @@ export function describeLifecycle(lc, quiet = false) {
     default:
       return { ...out, tone: 'warn', title: `Following ended: ${lc.outcome}`, advice: CONSOLE };
   }
+}
+
+// The lifecycles of a command naming several instances, summed up for its history item:
+// {tone, title, stopped, total, done}. `lifecycles` maps InstanceId -> kept lifecycle message.
+// The tone is the worst of the instances' (bad, warn, progress, muted, ok in that order), so the
+// item's border shows trouble as soon as one instance has it.
+const TONE_ORDER = ['bad', 'warn', 'progress', 'muted', 'ok'];
+export function summarizeLifecycles(instanceIds, lifecycles, quiet = false) {
+  let stopped = 0;
+  let onTheWay = 0;
+  let tone = 'ok';
+  for (const id of instanceIds) {
+    const lc = lifecycles[id] ?? null;
+    const d = describeLifecycle(lc, quiet);
+    if (TONE_ORDER.indexOf(d.tone) < TONE_ORDER.indexOf(tone)) tone = d.tone;
+    if (lc?.final && lc.outcome === 'Stopped') stopped++;
+    else if (!lc?.final) onTheWay++;
+  }
+  const total = instanceIds.length;
+  const notStopped = total - stopped - onTheWay;
+  const parts = [`${stopped} of ${total} Stopped`];
+  if (onTheWay) parts.push(`${onTheWay} on the way`);
+  if (notStopped) parts.push(`${notStopped} not stopped`);
+  return { tone, title: parts.join(' · '), stopped, total, done: onTheWay === 0 };
 }
 
 // The broker URL the page starts with: ?broker=URL, else ?ws=PORT on the page's host, else the

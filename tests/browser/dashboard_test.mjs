@@ -27,6 +27,15 @@ const SLOW = 'ace0706b2ac4454d984295a94213b003';      // Stopping for 1.5 s, the
 const BOUNCE = 'ace0706b2ac4454d984295a94213b004';    // Stopping for 0.5 s, then Running again
 const STUCK = 'ace0706b2ac4454d984295a94213b005';     // Stopping for ever
 const QUIET = 'ace0706b2ac4454d984295a94213b006';     // stopped through gw-quiet
+// Stopped together, pasted as a list (one StopInstances call); each Stopping for its own time.
+const LIST = ['ace0706b2ac4454d984295a94213b007', 'ace0706b2ac4454d984295a94213b008', 'ace0706b2ac4454d984295a94213b009'];
+const FORCED = 'ace0706b2ac4454d984295a94213b010';    // force-stopped alone (InstanceIds of one, ForceStop)
+// Stopped through gw-paced, whose agent allows one StopInstances call in 5 s (cloud.quota): two
+// lists in a row, the second queued for the rate limit.
+const PACED_GATEWAY = 'gw-paced';
+const PACED_QUOTA = { StopInstances: '1/5s' };
+const PACED = [['ace0706b2ac4454d984295a94213b011', 'ace0706b2ac4454d984295a94213b012'],
+  ['ace0706b2ac4454d984295a94213b013', 'ace0706b2ac4454d984295a94213b014']];
 const REGION = 'cn-hangzhou';
 // The agent follows each stop with ListInstanceStatus every 200 ms and gives up after 5 s.
 const FOLLOW = { interval_ms: 200, deadline_s: 5 };
@@ -98,10 +107,11 @@ async function waitForGatewayState(page, state, gateway = GATEWAY) {
     .waitFor({ timeout: UI_TIMEOUT_MS });
 }
 
-async function fillStop(page, instanceId, gateway = GATEWAY) {
+async function fillStop(page, instanceId, gateway = GATEWAY, force = false) {
   await page.fill('#stop-gateway', gateway);
   await page.fill('#stop-instance', instanceId);
   await page.fill('#stop-region', REGION);
+  await page.setChecked('#stop-force', force);
   await page.click('#stop-review');
 }
 
@@ -111,7 +121,10 @@ async function stopThroughForm(page, instanceId, gateway = GATEWAY) {
   const before = await page.locator('#history > li').count();
   await fillStop(page, instanceId, gateway);
   await page.locator('#confirm').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-  assert((await page.locator('#confirm-instance').textContent()) === instanceId, 'confirmation names another instance');
+  const ids = instanceId.split(/\s+/);  // one id, or a list separated by spaces or new lines
+  const named = ids.length === 1 ? [await page.locator('#confirm-instance').textContent()]
+    : await page.locator('#confirm-instance li').allTextContents();
+  assert(JSON.stringify(named) === JSON.stringify(ids), `confirmation names ${JSON.stringify(named)}`);
   await page.click('#confirm-stop');
   await page.locator('#history > li').nth(before).waitFor({ timeout: UI_TIMEOUT_MS });
   const id = await page.locator('#history > li').first().getAttribute('data-command-id');
@@ -194,6 +207,14 @@ async function runChecks(page, emulatorPort) {
     await fillStop(page, '');
     assert(await page.locator('#stop-error').isVisible(), 'no error for an empty InstanceId');
     assert(!(await page.locator('#confirm').isVisible()), 'confirmation shown for an empty InstanceId');
+    // A pasted list with markup, or an id twice: refused in the page, the error shown as text.
+    await fillStop(page, `${RUNNING}\n<img src=x onerror=alert(1)>`);
+    const bad = await page.locator('#stop-error').textContent();
+    assert(/"<img" \(item 2\) is not an InstanceId/.test(bad), `error "${bad}"`);
+    assert(!(await page.locator('#stop-error img').count()), 'markup from the form was parsed');
+    await fillStop(page, `${RUNNING} ${STOPPED} ${RUNNING}`);
+    assert(/listed twice/.test(await page.locator('#stop-error').textContent()), 'a repeated id is not refused');
+    assert(!(await page.locator('#confirm').isVisible()), 'confirmation shown for a bad list');
     await fillStop(page, RUNNING);
     await page.locator('#confirm').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
     await page.click('#confirm-cancel');
@@ -294,7 +315,115 @@ async function runChecks(page, emulatorPort) {
     assert(width <= 390, `page is ${width} px wide at 390 with the lifecycle outcomes`);
   });
 
-  await check('(i) a gateway that reports no lifecycle: "following" gives way to a quiet note; forged and malformed lifecycle messages change nothing, a late real one shows', async () => {
+  await check('(i) a pasted list of 3 instances: one confirmation naming 3, one command, one StopInstances call, all 3 Stopped', async () => {
+    const before = await emulatorState(emulatorPort, opts.caFile);
+    const items = await page.locator('#history > li').count();
+    await page.fill('#stop-gateway', GATEWAY);
+    // As pasted from a spreadsheet or a console: new lines, a comma, stray spaces.
+    await page.fill('#stop-instance', `${LIST[0]}\n ${LIST[1]},${LIST[2]}\n`);
+    await page.fill('#stop-region', REGION);
+    await page.setChecked('#stop-force', false);
+    await page.locator('#stop-count', { hasText: /^3 instances$/ }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await page.click('#stop-review');
+    await page.locator('#confirm').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    const title = await page.locator('#confirm-title').textContent();
+    assert(title === `Stop 3 instances in ${REGION}?`, `confirmation title "${title}"`);
+    const listed = await page.locator('#confirm-instance li').allTextContents();
+    assert(JSON.stringify(listed) === JSON.stringify(LIST), `confirmation lists ${JSON.stringify(listed)}`);
+    assert(!(await page.locator('#confirm-force-row').isVisible()), 'force stop shown without the checkbox');
+    assert((await page.locator('#confirm-stop').textContent()) === 'Stop 3 instances', 'the button does not name 3');
+    const mid = await emulatorState(emulatorPort, opts.caFile);
+    assert(Number(mid.requests) === Number(before.requests), 'the cloud was called before the confirmation');
+    await page.click('#confirm-stop');
+    assert(!(await page.locator('#confirm').isVisible()), 'the confirmation is still shown');
+    await page.locator('#history > li').nth(items).waitFor({ timeout: UI_TIMEOUT_MS });
+    assert((await page.locator('#history > li').count()) === items + 1, 'more than one command for the list');
+    const id = await page.locator('#history > li').first().getAttribute('data-command-id');
+    const item = page.locator(`#history > li[data-command-id="${id}"]`);
+    await item.locator('xpath=self::*[@data-phase="ok" or @data-phase="failed"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    assert((await item.getAttribute('data-phase')) === 'ok',
+      `phase ${await item.getAttribute('data-phase')}: ${await item.locator('.result').textContent()}`);
+    assert((await item.locator('.cmd-title').textContent()) === `3 instances · ${REGION}`, 'the item does not name 3 instances');
+    // Each instance followed on its own to Stopped, under the one command.
+    for (const instance of LIST) {
+      const row = item.locator(`.instances > li[data-instance-id="${instance}"]`);
+      const done = await waitForLifecycle(row, 'Stopped');
+      const text = (await done.locator('.lifecycle-state').textContent()).trim();
+      assert(/^Stopped in \d+\.\d s$/.test(text), `${instance}: "${text}"`);
+    }
+    assert((await item.locator('.instances > li').count()) === 3, 'not one line per instance');
+    const summary = (await item.locator('.lifecycle-summary').textContent()).trim();
+    assert(summary === '3 of 3 Stopped', `summary "${summary}"`);
+    assert((await item.getAttribute('data-lifecycle-tone')) === 'ok', 'the item is not marked ok');
+    const after = await emulatorState(emulatorPort, opts.caFile);
+    const calls = (s, action) => Number(s.actions?.[action] ?? 0);
+    assert(calls(after, 'StopInstances') - calls(before, 'StopInstances') === 1,
+      `StopInstances calls: ${calls(before, 'StopInstances')} -> ${calls(after, 'StopInstances')}, want one more`);
+    assert(calls(after, 'StopInstance') === calls(before, 'StopInstance'), 'a StopInstance call was made for the list');
+    for (const instance of LIST) assert(Number(after.stops?.[instance]) === 1, `stops[${instance}] = ${after.stops?.[instance]}`);
+    const entry = after.log.filter((e) => e.action === 'StopInstances').pop();
+    assert(entry.InstanceIds === JSON.stringify(LIST), `the cloud got InstanceIds ${entry.InstanceIds}`);
+    assert(entry.ForceStop === '', `ForceStop "${entry.ForceStop}" without the checkbox`);
+    await page.setViewportSize({ width: 390, height: 844 });
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    // The item on the phone (docs/fleet.md shows it).
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(opts.screenshots, 'dashboard-instances.png'), fullPage: true,
+      clip: await item.boundingBox() });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    assert(width <= 390, `page is ${width} px wide at 390 with a list of instances`);
+  });
+
+  await check('(j) force stop of one instance: the confirmation warns, the command is InstanceIds with ForceStop', async () => {
+    await fillStop(page, FORCED, GATEWAY, true);
+    await page.locator('#confirm-force-row').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    assert((await page.locator('#confirm-title').textContent()) === 'Stop this instance?', 'one instance, but a count');
+    await page.click('#confirm-stop');
+    const id = await page.locator('#history > li').first().getAttribute('data-command-id');
+    const item = page.locator(`#history > li[data-command-id="${id}"]`);
+    await item.locator('xpath=self::*[@data-phase="ok" or @data-phase="failed"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    assert((await item.getAttribute('data-phase')) === 'ok', `phase ${await item.getAttribute('data-phase')}`);
+    assert((await item.locator('.cmd-title').textContent()) === `${FORCED} · ${REGION} · force stop`, 'not marked force stop');
+    await waitForLifecycle(item, 'Stopped');
+    const s = await emulatorState(emulatorPort, opts.caFile);
+    const entry = s.log.filter((e) => e.action === 'StopInstances').pop();
+    assert(entry.InstanceIds === JSON.stringify([FORCED]) && entry.ForceStop === 'true',
+      `the cloud got InstanceIds ${entry.InstanceIds}, ForceStop "${entry.ForceStop}"`);
+  });
+
+  await check('(k) a gateway pacing StopInstances to its quota: the second list shows "Queued for the cloud\'s rate limit", then its result', async () => {
+    procs.pacedAgent = await startAgent(opts.agent, tmpDir, {
+      name: 'paced', gatewayId: PACED_GATEWAY, mqttUri: procs.mosquitto.uri, endpoint: procs.emulator.endpoint,
+      caFile: opts.caFile, accessKeyId: AK_ID, accessKeySecret: AK_SECRET, follow: FOLLOW, quota: PACED_QUOTA,
+    });
+    await waitForGatewayState(page, 'online', PACED_GATEWAY);
+    const first = await stopThroughForm(page, PACED[0].join('\n'), PACED_GATEWAY);
+    assert((await first.getAttribute('data-phase')) === 'ok', `first list: phase ${await first.getAttribute('data-phase')}`);
+    assert(!(await first.locator('.progress-note').count()), 'the first list was queued');
+    // The second right after: its turn comes about 5 s after the first call.
+    await fillStop(page, PACED[1].join(' '), PACED_GATEWAY);
+    await page.locator('#confirm').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    await page.click('#confirm-stop');
+    const id = await page.locator('#history > li').first().getAttribute('data-command-id');
+    const item = page.locator(`#history > li[data-command-id="${id}"]`);
+    const note = item.locator('.progress-note[data-progress="RateLimited"]');
+    await note.waitFor({ timeout: UI_TIMEOUT_MS });
+    const title = (await note.locator('.progress-title').textContent()).trim();
+    // With the expected wait when the agent gives one (waitMs), else without a time.
+    assert(/^Queued for the cloud's rate limit of StopInstances(: sent in about \d+ s)?$/.test(title), `progress "${title}"`);
+    assert(/cloud\.quota 1\/5s/.test(await note.locator('.progress-message').textContent()), 'the gateway\'s words are not shown');
+    assert(await item.locator('.steps li', { hasText: /^Queued$/ }).isVisible(), 'the steps do not say Queued');
+    assert(!(await item.locator('.request-id').count()), 'progress was taken for the result');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(opts.screenshots, 'dashboard-queued.png'), fullPage: true,
+      clip: await item.boundingBox() });
+    await item.locator('xpath=self::*[@data-phase="ok" or @data-phase="failed"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    assert((await item.getAttribute('data-phase')) === 'ok', `second list: phase ${await item.getAttribute('data-phase')}`);
+    assert(!(await item.locator('.progress-note').count()), 'the progress note stays after the result');
+    for (const instance of PACED[1]) await waitForLifecycle(item.locator(`.instances > li[data-instance-id="${instance}"]`), 'Stopped');
+  });
+
+  await check('(l) a gateway that reports no lifecycle: "following" gives way to a quiet note; forged and malformed lifecycle messages change nothing, a late real one shows', async () => {
     procs.quietAgent = await startAgent(opts.agent, tmpDir, {
       name: 'quiet', gatewayId: QUIET_GATEWAY, mqttUri: procs.mosquitto.uri, endpoint: procs.emulator.endpoint,
       caFile: opts.caFile, accessKeyId: AK_ID, accessKeySecret: AK_SECRET, follow: { enabled: false },
@@ -339,12 +468,12 @@ async function runChecks(page, emulatorPort) {
     }
   });
 
-  await check('(j) SIGKILL of the agent: the broker publishes its will and the gateway turns offline', async () => {
+  await check('(m) SIGKILL of the agent: the broker publishes its will and the gateway turns offline', async () => {
     await procs.agent.child.kill('SIGKILL');
     await waitForGatewayState(page, 'offline');
   });
 
-  await check('(k) a stop to the offline gateway: a warning first, then "no result yet" and Send again', async () => {
+  await check('(n) a stop to the offline gateway: a warning first, then "no result yet" and Send again', async () => {
     await fillStop(page, RUNNING);
     await page.locator('#confirm-warning', { hasText: 'offline' }).waitFor({ timeout: UI_TIMEOUT_MS });
     await page.click('#confirm-stop');
@@ -386,7 +515,10 @@ async function main() {
       { InstanceId: SLOW, RegionId: REGION, state: 'Running', stopping_ms: 1500 },
       { InstanceId: BOUNCE, RegionId: REGION, state: 'Running', stopping_ms: 500, stop_outcome: 'BackToRunning' },
       { InstanceId: STUCK, RegionId: REGION, state: 'Running', stop_outcome: 'StuckStopping' },
-      { InstanceId: QUIET, RegionId: REGION, state: 'Running' }],
+      { InstanceId: QUIET, RegionId: REGION, state: 'Running' },
+      ...LIST.map((InstanceId, i) => ({ InstanceId, RegionId: REGION, state: 'Running', stopping_ms: 400 + 400 * i })),
+      { InstanceId: FORCED, RegionId: REGION, state: 'Running' },
+      ...PACED.flat().map((InstanceId) => ({ InstanceId, RegionId: REGION, state: 'Running' }))],
   });
   procs.agent = await startAgent(opts.agent, tmpDir, {
     gatewayId: GATEWAY, mqttUri: procs.mosquitto.uri, endpoint: procs.emulator.endpoint, caFile: certs.ca,
@@ -403,11 +535,11 @@ async function main() {
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
-  await page.clock.install();  // runs in real time; (i) and (k) jump it forward
+  await page.clock.install();  // runs in real time; (l) and (n) jump it forward
   await page.goto(`${web.url}?ws=${procs.mosquitto.wsPort}`, { timeout: UI_TIMEOUT_MS });
   try {
     await runChecks(page, procs.emulator.port);
-    await check('(l) no script errors in the page', async () => {
+    await check('(o) no script errors in the page', async () => {
       assert(pageErrors.length === 0, pageErrors.join(' | '));
     });
   } finally {

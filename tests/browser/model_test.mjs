@@ -17,10 +17,71 @@ test('topics: commands, a reply topic per gateway and session, one filter for al
 });
 
 test('the stop command has the contract fields, ClientToken only when given', () => {
-  const cmd = JSON.parse(model.buildStopCommand({ id: 'c-1', instanceId: 'i-1', regionId: 'cn-hangzhou' }));
-  assert.deepEqual(cmd, { type: 'command', id: 'c-1', action: 'StopInstance', InstanceId: 'i-1', RegionId: 'cn-hangzhou' });
-  const withToken = JSON.parse(model.buildStopCommand({ id: 'c-1', instanceId: 'i', regionId: 'r', clientToken: 't' }));
+  const text = model.buildStopCommand({ id: 'c-1', instanceIds: ['i-1'], regionId: 'cn-hangzhou' });
+  // One instance without force: InstanceId, exactly as before issue 13.
+  assert.equal(text, '{"type":"command","id":"c-1","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou"}');
+  const withToken = JSON.parse(model.buildStopCommand({ id: 'c-1', instanceIds: ['i'], regionId: 'r', clientToken: 't' }));
   assert.equal(withToken.ClientToken, 't');
+});
+
+test('several instances are one command with InstanceIds in the order given; force stop is ForceStop with InstanceIds', () => {
+  assert.equal(model.buildStopCommand({ id: 'c-1', instanceIds: ['i-3', 'i-1', 'i-2'], regionId: 'cn-hangzhou' }),
+    '{"type":"command","id":"c-1","action":"StopInstance","InstanceIds":["i-3","i-1","i-2"],"RegionId":"cn-hangzhou"}');
+  assert.equal(model.buildStopCommand({ id: 'c-1', instanceIds: ['i-1'], regionId: 'cn-hangzhou', force: true }),
+    '{"type":"command","id":"c-1","action":"StopInstance","InstanceIds":["i-1"],"RegionId":"cn-hangzhou","ForceStop":true}');
+  assert.equal(model.usesInstanceIds({ instanceIds: ['a'], force: false }), false);
+  assert.equal(model.usesInstanceIds({ instanceIds: ['a', 'b'], force: false }), true);
+  assert.equal(model.usesInstanceIds({ instanceIds: ['a'], force: true }), true);
+});
+
+const ids = (n, prefix = 'ace0706b2ac4454d984295a9421') => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(5, '0')}`);
+
+test('a pasted list: whitespace, commas and new lines separate ids, in the order given', () => {
+  assert.deepEqual(model.parseInstanceList('i-1'), { ids: ['i-1'], error: null });
+  assert.deepEqual(model.parseInstanceList('  i-1\n'), { ids: ['i-1'], error: null });
+  assert.deepEqual(model.parseInstanceList('i-3, i-1,i-2'), { ids: ['i-3', 'i-1', 'i-2'], error: null });
+  assert.deepEqual(model.parseInstanceList('i-1\r\ni-2\n\n\ti-3 ,, \n'), { ids: ['i-1', 'i-2', 'i-3'], error: null });
+  // Spreadsheet and console pastes: tabs, no-break spaces, a trailing comma.
+  assert.deepEqual(model.parseInstanceList('i-1\u00a0i-2\ti-3,'), { ids: ['i-1', 'i-2', 'i-3'], error: null });
+  const hundred = ids(100);
+  assert.deepEqual(model.parseInstanceList(hundred.join('\n')).ids, hundred);
+});
+
+test('a pasted list: empty, too many, repeated ids are refused', () => {
+  for (const empty of ['', '   ', '\n,\n', ',']) assert.match(model.parseInstanceList(empty).error, /InstanceId is required/);
+  assert.match(model.parseInstanceList(ids(101).join(' ')).error, /^101 instances: one command stops at most 100/);
+  const twice = model.parseInstanceList('i-1 i-2 i-3 i-2');
+  assert.deepEqual(twice.ids, []);
+  assert.equal(twice.error, 'i-2 is listed twice (items 2 and 4)');
+  assert.match(model.parseInstanceList(null).error, /required/);
+});
+
+test('a pasted list: hostile and malformed input is refused, naming the item, never echoed long', () => {
+  const bad = [
+    ['i-1 <img src=x onerror=alert(1)>', /"<img" \(item 2\) is not an InstanceId/],
+    ['"i-1","i-2"', /"\"i-1\"" \(item 1\)/],
+    ['["i-1"]', /is not an InstanceId/],
+    ['i-1;i-2', /"i-1;i-2" is not an InstanceId/],
+    ['i-1\u0000', /is not an InstanceId/],
+    ['i-1 \u001b[2J', /\(item 2\) is not an InstanceId/],
+    ['i-\u202eevil', /is not an InstanceId/],           // bidi override
+    ['ｉ-1', /is not an InstanceId/],                     // full-width letter
+    ['-i-1', /is not an InstanceId/],
+    ['i-1 ace0706b2ac4454d984295a94213****', /\(item 2\) is not an InstanceId/],  // a masked id from the docs
+    [`${'x'.repeat(257)}`, /is not an InstanceId/],
+  ];
+  for (const [text, want] of bad) {
+    const r = model.parseInstanceList(text);
+    assert.deepEqual(r.ids, [], text);
+    assert.match(r.error ?? '', want, JSON.stringify(text));
+    assert.ok(r.error.length < 200, `error too long for ${JSON.stringify(text)}`);
+  }
+  assert.match(model.parseInstanceList(`i-1 ${'y'.repeat(300)}`).error, /^"y{40}…" \(item 2\)/);
+  // A huge paste is refused before it is split.
+  const huge = 'i-1 '.repeat(20000);
+  assert.match(model.parseInstanceList(huge).error, /characters long: paste at most 100 InstanceIds/);
+  // A 256-character id is still one.
+  assert.deepEqual(model.parseInstanceList('a'.repeat(256)).ids, ['a'.repeat(256)]);
 });
 
 test('command ids are printable, sortable and distinct', () => {
@@ -31,14 +92,25 @@ test('command ids are printable, sortable and distinct', () => {
 });
 
 test('the form is checked before the confirmation', () => {
-  const good = { gateway: 'gw-001', instanceId: 'i-1', regionId: 'cn-hangzhou' };
+  const good = { gateway: 'gw-001', instances: 'i-1', regionId: 'cn-hangzhou' };
   assert.equal(model.validateStop(good), null);
+  assert.deepEqual(model.readStopForm(good).stop, { gateway: 'gw-001', instanceIds: ['i-1'], regionId: 'cn-hangzhou', force: false });
   assert.match(model.validateStop({ ...good, gateway: 'gw/+' }), /Gateway/);
   assert.match(model.validateStop({ ...good, gateway: '' }), /Gateway/);
-  assert.match(model.validateStop({ ...good, instanceId: '' }), /InstanceId is required/);
-  assert.match(model.validateStop({ ...good, instanceId: 'a\nb' }), /InstanceId/);
-  assert.match(model.validateStop({ ...good, instanceId: 'x'.repeat(257) }), /InstanceId/);
+  assert.match(model.validateStop({ ...good, instances: '' }), /InstanceId is required/);
+  assert.match(model.validateStop({ ...good, instances: 'a\u0001b' }), /InstanceId/);
+  assert.match(model.validateStop({ ...good, instances: 'x'.repeat(257) }), /InstanceId/);
   assert.match(model.validateStop({ ...good, regionId: 'CN_Hangzhou' }), /RegionId/);
+  const many = model.readStopForm({ ...good, instances: 'i-1\ni-2\ni-3', force: true });
+  assert.deepEqual(many.stop, { gateway: 'gw-001', instanceIds: ['i-1', 'i-2', 'i-3'], regionId: 'cn-hangzhou', force: true });
+});
+
+test('a list whose command would be over the gateway\'s 8192 bytes is refused; 100 typical ids fit', () => {
+  const good = { gateway: 'gw-001', regionId: 'cn-hangzhou' };
+  assert.equal(model.validateStop({ ...good, instances: ids(100).join('\n'), force: true }), null);  // ~3.7 KB
+  const long = ids(100, 'x'.repeat(80));  // 85 characters each
+  assert.match(model.validateStop({ ...good, instances: long.join(' ') }),
+    /^A command with these 100 InstanceIds would be \d+ bytes; a gateway takes at most 8192/);
 });
 
 test('status messages: online with counters, offline will, cleared and foreign messages', () => {
@@ -180,7 +252,7 @@ test('lifecycle: hostile or malformed messages are ignored as a whole, without t
 });
 
 test('lifecycle: only messages about the command the page sent, after its successful result', () => {
-  const cmd = { id: 'c-1', instanceId: 'i-1', regionId: 'cn-hangzhou', result: null };
+  const cmd = { id: 'c-1', instanceIds: ['i-1'], regionId: 'cn-hangzhou', result: null };
   const progress = lc({});
   assert.ok(model.lifecycleMatches(cmd, progress));
   assert.ok(!model.lifecycleMatches(cmd, lc({ id: 'c-2' })));
@@ -282,4 +354,98 @@ test('lifecycle in words: following, quiet, progress and every outcome', () => {
     assert.ok(d.title && !d.live, outcome);
     if (outcome !== 'Stopped') assert.ok(d.advice, `no advice for ${outcome}`);
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Many instances in one command, and progress messages (docs/contract.md, issue 13)
+
+test('a result listing InstanceIds and ForceStop is read; a malformed list is not believed', () => {
+  const r = model.parseResult(JSON.stringify({ type: 'result', id: 'c-7', action: 'StopInstance',
+    InstanceIds: ['i-1', 'i-2', 'i-3'], RegionId: 'cn-hangzhou', ClientToken: 't', ForceStop: false, ok: true, RequestId: 'R-7' }));
+  assert.deepEqual(r.instanceIds, ['i-1', 'i-2', 'i-3']);
+  assert.equal(r.forceStop, false);
+  assert.equal(r.requestId, 'R-7');
+  const single = model.parseResult('{"type":"result","id":"c","ok":true,"RequestId":"R","InstanceId":"i-1"}');
+  assert.equal(single.instanceIds, null);
+  assert.equal(single.forceStop, null);
+  for (const bad of [['i-1', 5], 'i-1', [{}], Array.from({ length: 101 }, (_, i) => `i-${i}`)]) {
+    assert.equal(model.parseResult(JSON.stringify({ type: 'result', id: 'c', ok: true, InstanceIds: bad })).instanceIds, null);
+  }
+});
+
+test('lifecycle messages of a command naming several instances match by InstanceId', () => {
+  const cmd = { id: 'c-1', instanceIds: ['i-1', 'i-2', 'i-3'], regionId: 'cn-hangzhou', result: null };
+  for (const id of cmd.instanceIds) assert.ok(model.lifecycleMatches(cmd, lc({ InstanceId: id })), id);
+  assert.ok(!model.lifecycleMatches(cmd, lc({ InstanceId: 'i-4' })));
+  assert.ok(!model.lifecycleMatches(cmd, lc({ InstanceId: 'i-1', id: 'c-2' })));
+  const ok = model.parseResult('{"type":"result","id":"c-1","ok":true,"RequestId":"R-1"}');
+  assert.ok(model.lifecycleMatches({ ...cmd, result: ok }, lc({ InstanceId: 'i-3' })));
+  assert.ok(!model.lifecycleMatches({ ...cmd, result: ok }, lc({ InstanceId: 'i-3', RequestId: 'R-2' })));
+});
+
+test('several instances summed up: counts, and the worst tone', () => {
+  const ids3 = ['i-1', 'i-2', 'i-3'];
+  const final = (InstanceId, outcome, Status = outcome === 'Stopped' ? 'Stopped' : 'Running') =>
+    lc({ InstanceId, final: true, outcome, Status, elapsedMs: 1000 });
+  let s = model.summarizeLifecycles(ids3, {});
+  assert.deepEqual(s, { tone: 'progress', title: '0 of 3 Stopped · 3 on the way', stopped: 0, total: 3, done: false });
+  s = model.summarizeLifecycles(ids3, { 'i-1': final('i-1', 'Stopped'), 'i-2': lc({ InstanceId: 'i-2' }) });
+  assert.equal(s.title, '1 of 3 Stopped · 2 on the way');
+  assert.equal(s.tone, 'progress');
+  s = model.summarizeLifecycles(ids3, { 'i-1': final('i-1', 'Stopped'), 'i-2': final('i-2', 'Stopped'), 'i-3': final('i-3', 'Stopped') });
+  assert.deepEqual(s, { tone: 'ok', title: '3 of 3 Stopped', stopped: 3, total: 3, done: true });
+  s = model.summarizeLifecycles(ids3, { 'i-1': final('i-1', 'Stopped'), 'i-2': final('i-2', 'UnexpectedStatus'), 'i-3': final('i-3', 'TimedOut', 'Stopping') });
+  assert.deepEqual(s, { tone: 'bad', title: '1 of 3 Stopped · 2 not stopped', stopped: 1, total: 3, done: true });
+  s = model.summarizeLifecycles(ids3, {}, true);  // the quiet rule: nothing reported in time
+  assert.equal(s.tone, 'muted');
+});
+
+const PROGRESS = {
+  type: 'progress', id: 'c-9', stage: 'RateLimited', action: 'StopInstance', waitMs: 24000,
+  Message: "waiting for the cloud's rate limit of StopInstance (cloud.quota 10/60s); the stop is sent in about 24 s",
+};
+
+test('progress: the contract\'s RateLimited message is read and described; it is never a result nor a lifecycle message', () => {
+  const text = JSON.stringify(PROGRESS);
+  const p = model.parseProgress(text);
+  assert.deepEqual(p, { id: 'c-9', stage: 'RateLimited', action: 'StopInstance', waitMs: 24000, message: PROGRESS.Message });
+  assert.equal(model.parseResult(text), null);
+  assert.equal(model.parseLifecycle(text), null);
+  assert.equal(model.parseProgress('{"type":"result","id":"c-9","ok":true,"RequestId":"R"}'), null);
+  const d = model.describeProgress(p, 29000);
+  assert.equal(d.title, "Queued for the cloud's rate limit of StopInstance: sent in about 24 s");
+  assert.equal(d.message, PROGRESS.Message);
+  assert.equal(d.advice, '');  // sent before the command expires
+});
+
+test('progress: a wait beyond the command\'s expiry, or unknown (queued behind others, a throttling hold), says what will happen', () => {
+  const later = model.describeProgress(model.parseProgress(JSON.stringify({ ...PROGRESS, waitMs: 45000 })), 29000);
+  assert.match(later.advice, /after the command's 30 s expiry: the gateway will answer RateLimited/);
+  const hold = model.describeProgress(model.parseProgress(JSON.stringify({ ...PROGRESS, waitMs: null, action: undefined })), 29000);
+  assert.equal(hold.title, "Queued for the cloud's rate limit");  // no time: the gateway's words say why
+  assert.match(hold.advice, /If its turn does not come within the command's 30 s expiry/);
+  const other = model.describeProgress(model.parseProgress(JSON.stringify({ type: 'progress', id: 'c', stage: 'Queued', waitMs: 1500 })), 29000);
+  assert.deepEqual(other, { title: 'Gateway: Queued (about 2 s)', message: '', advice: '' });
+});
+
+test('progress: malformed and hostile messages are not believed', () => {
+  const bad = [
+    'not json', '[]', '{"type":"progress"', JSON.stringify({ ...PROGRESS, type: 'Progress' }),
+    JSON.stringify({ ...PROGRESS, id: 7 }), JSON.stringify({ ...PROGRESS, id: '' }), JSON.stringify({ ...PROGRESS, id: 'x'.repeat(129) }),
+    JSON.stringify({ ...PROGRESS, stage: undefined }), JSON.stringify({ ...PROGRESS, stage: '' }),
+    JSON.stringify({ ...PROGRESS, stage: 'Rate\u001bLimited' }), JSON.stringify({ ...PROGRESS, stage: 'S'.repeat(65) }),
+    JSON.stringify({ ...PROGRESS, action: 5 }), JSON.stringify({ ...PROGRESS, waitMs: '24000' }),
+    JSON.stringify({ ...PROGRESS, waitMs: -1 }), JSON.stringify({ ...PROGRESS, waitMs: 1e13 }),
+    JSON.stringify({ ...PROGRESS, Message: ['x'] }),
+  ];
+  for (const text of bad) assert.equal(model.parseProgress(text), null, text);
+  const long = model.parseProgress(JSON.stringify({ ...PROGRESS, Message: 'm'.repeat(5000) }));
+  assert.equal(long.message.length, 1024);
+  assert.equal(model.parseProgress(JSON.stringify({ ...PROGRESS, waitMs: undefined })).waitMs, null);
+});
+
+test('RateLimited (the agent gave up waiting for the rate limit) has a hint and offers Stop again', () => {
+  assert.match(model.hintFor('RateLimited'), /rate limit/);
+  const r = model.parseResult(JSON.stringify({ type: 'result', id: 'c', ok: false, error: { source: 'agent', Code: 'RateLimited' } }));
+  assert.equal(model.nextStep(r), 'stop-again');
 });

@@ -112,9 +112,9 @@ export async function startEmulator(bin, dir, certs, { accessKeyId, accessKeySec
 }
 
 // swas-agent named `name` (its config, state directory and log name follow it); `follow` is the
-// config's follow section, when given.
+// config's follow section and `quota` its cloud.quota, when given.
 export async function startAgent(bin, dir, {
-  gatewayId, mqttUri, endpoint, caFile, accessKeyId, accessKeySecret, name = 'agent', follow,
+  gatewayId, mqttUri, endpoint, caFile, accessKeyId, accessKeySecret, name = 'agent', follow, quota,
 }) {
   const credentials = path.join(dir, 'credentials.json');
   writeFileSync(credentials, JSON.stringify({ access_key_id: accessKeyId, access_key_secret: accessKeySecret }),
@@ -125,7 +125,7 @@ export async function startAgent(bin, dir, {
   writeFileSync(config, JSON.stringify({
     gateway_id: gatewayId,
     mqtt: { uri: mqttUri, keepalive_s: 5 },
-    cloud: { endpoint, ca_file: caFile, timeout_ms: 5000 },
+    cloud: { endpoint, ca_file: caFile, timeout_ms: 5000, ...(quota ? { quota } : {}) },
     credentials_file: credentials,
     state_dir: stateDir,
     ...(follow ? { follow } : {}),

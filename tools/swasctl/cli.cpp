@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include "command.hpp"  // is_printable_ascii
 #include "config.hpp"   // is_valid_gateway_id
@@ -11,10 +12,12 @@
 namespace swasctl {
 namespace {
 
-// One option: a string it fills, or a flag it sets.
+// One option: a string it fills, a flag it sets, or a list it appends to (an option that may be
+// given more than once).
 struct Slot {
   std::string* text = nullptr;
   bool* flag = nullptr;
+  std::vector<std::string>* list = nullptr;
 };
 using OptionTable = std::map<std::string, Slot, std::less<>>;
 
@@ -44,13 +47,20 @@ std::optional<std::string> fill_options(const std::vector<std::string>& args, st
     if (slot.flag) {
       if (eq != std::string::npos) return name + " takes no value";
       *slot.flag = true;
-    } else if (eq != std::string::npos) {
-      *slot.text = arg.substr(eq + 1);
+      continue;
+    }
+    std::string value;
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
     } else if (i + 1 < args.size()) {
-      *slot.text = args[++i];
+      value = args[++i];
     } else {
       return name + " needs a value";
     }
+    if (slot.list)
+      slot.list->push_back(std::move(value));
+    else
+      *slot.text = std::move(value);
   }
   return std::nullopt;
 }
@@ -89,11 +99,30 @@ std::optional<std::string> check_topic(const std::string& topic, const char* opt
   return std::nullopt;
 }
 
+// 1 to kMaxInstances, none empty, none twice. Their form is the agent's to judge (it answers
+// InvalidParameter naming the id), as it always was for one --instance.
+std::optional<std::string> check_instances(const StopOptions& o) {
+  if (o.instances.empty()) return std::string("--instance is required");
+  if (o.instances.size() > kMaxInstances)
+    return std::to_string(o.instances.size()) + " instances: one command stops at most " +
+           std::to_string(kMaxInstances) + " (give at most " + std::to_string(kMaxInstances) +
+           " --instance options; split the list over several commands)";
+  std::set<std::string_view> seen;
+  for (const std::string& id : o.instances) {
+    if (id.empty()) return std::string("--instance must not be empty");
+    if (!seen.insert(id).second) return "--instance '" + id + "' is given twice";
+  }
+  if (o.uses_instance_ids() && !o.command_key_file.empty())
+    return std::string("--command-key-file signs commands for one --instance only: the signed form "
+                       "(docs/security.md) has no InstanceIds or ForceStop");
+  return std::nullopt;
+}
+
 std::optional<std::string> check_stop(StopOptions& o, const std::string& timeout, const std::string& expires,
                                       const std::string& wait_timeout) {
   if (auto e = check_broker(o.broker)) return e;
   if (auto e = check_gateway(o.gateway, true)) return e;
-  if (o.instance.empty()) return std::string("--instance is required");
+  if (auto e = check_instances(o)) return e;
   if (o.region.empty()) return std::string("--region is required (for example cn-hangzhou)");
   if (!o.id.empty() && !swas::is_printable_ascii(o.id, 128)) return std::string("--id must be 1-128 printable ASCII characters");
   if (!timeout.empty()) {
@@ -137,7 +166,7 @@ Invocation parse_stop(const std::vector<std::string>& args) {
   OptionTable t;
   add_broker_options(t, o.broker);
   t["--gateway"] = {&o.gateway, nullptr};
-  t["--instance"] = {&o.instance, nullptr};
+  t["--instance"] = {nullptr, nullptr, &o.instances};
   t["--region"] = {&o.region, nullptr};
   t["--client-token"] = {&o.client_token, nullptr};
   t["--id"] = {&o.id, nullptr};
@@ -146,6 +175,7 @@ Invocation parse_stop(const std::vector<std::string>& args) {
   t["--timeout"] = {&timeout, nullptr};
   t["--expires"] = {&expires, nullptr};
   t["--json"] = {nullptr, &o.json};
+  t["--force"] = {nullptr, &o.force};
   t["--wait"] = {nullptr, &o.wait};
   t["--wait-timeout"] = {&wait_timeout, nullptr};
   bool help = false;

@@ -1,6 +1,7 @@
 // swasctl's command line: parsing and checking only (no I/O), so every rule is unit-tested.
 #pragma once
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,8 @@ constexpr int kExitNotStopped = 5;  // not Stopped in time: TimedOut, or our wai
 constexpr int kExitWontStop = 6;    // will not stop or cannot be followed: UnexpectedStatus, NotFound, ...
 
 constexpr std::chrono::milliseconds kMaxDuration{3600 * 1000};
+// One command names at most this many instances (docs/contract.md, "Many instances in one command").
+constexpr std::size_t kMaxInstances = 100;
 
 // How to reach the broker: the same settings as the agent's `mqtt` config.
 struct BrokerOptions {
@@ -35,7 +38,10 @@ struct BrokerOptions {
 struct StopOptions {
   BrokerOptions broker;
   std::string gateway;
-  std::string instance;
+  // --instance, once or more (1 to kMaxInstances, distinct), in the order given. One instance
+  // without --force is sent as InstanceId, exactly as before issue 13; otherwise as InstanceIds.
+  std::vector<std::string> instances;
+  bool force = false;  // --force: "ForceStop": true (only with InstanceIds)
   std::string region;
   std::string client_token;   // empty: the agent derives one from the gateway and the id
   std::string id;             // empty: swasctl makes one
@@ -53,6 +59,9 @@ struct StopOptions {
   // follow.deadline_s (600 s) with a minute to spare.
   bool wait = false;
   std::chrono::milliseconds wait_timeout{660000};
+
+  // The command names InstanceIds (several instances, or --force), not InstanceId.
+  bool uses_instance_ids() const { return instances.size() > 1 || force; }
 };
 
 struct StatusOptions {

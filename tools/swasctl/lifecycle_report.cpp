@@ -85,6 +85,7 @@ std::optional<LifecycleMessage> parse_lifecycle(std::string_view payload, std::s
   const cJSON* got_id = cJSON_GetObjectItemCaseSensitive(r, "id");
   if (!cJSON_IsString(got_id) || !got_id->valuestring || id != got_id->valuestring) return std::nullopt;
   LifecycleMessage m;
+  m.instance_id = string_at(r, "InstanceId");
   const cJSON* final = cJSON_GetObjectItemCaseSensitive(r, "final");
   if (!cJSON_IsBool(final)) return std::nullopt;
   m.final = cJSON_IsTrue(final);
@@ -142,8 +143,14 @@ LifecycleWatch::LifecycleWatch(std::string id, bool json) : id_(std::move(id)), 
 
 std::string LifecycleWatch::take(std::string_view payload) {
   if (finished_) return "";
-  auto m = parse_lifecycle(payload, id_);
+  const auto m = parse_lifecycle(payload, id_);
   if (!m) return "";
+  return take(*m, payload);
+}
+
+std::string LifecycleWatch::take(const LifecycleMessage& message, std::string_view payload) {
+  if (finished_) return "";
+  const LifecycleMessage* m = &message;
   heard_ = true;
   last_status_ = m->status;
   if (m->final) {
@@ -166,6 +173,98 @@ std::string LifecycleWatch::take(std::string_view payload) {
   const JsonPtr root = parse_strict(payload);
   std::unique_ptr<char, decltype(&cJSON_free)> text(cJSON_PrintUnformatted(root.get()), &cJSON_free);
   return text ? std::string(text.get()) + "\n" : std::string();
+}
+
+}  // namespace swasctl
+
+namespace swasctl {
+
+FollowWatch::FollowWatch(std::string id, std::vector<std::string> instances, bool json)
+    : id_(std::move(id)), instances_(std::move(instances)), outcomes_(instances_.size()), json_(json) {
+  watches_.reserve(instances_.size());
+  for (std::size_t i = 0; i < instances_.size(); ++i) watches_.emplace_back(id_, json);
+}
+
+std::string FollowWatch::take(std::string_view payload) {
+  const auto m = parse_lifecycle(payload, id_);
+  if (!m) return "";
+  std::size_t at = 0;
+  while (at < instances_.size() && instances_[at] != m->instance_id) ++at;
+  if (at == instances_.size()) return "";
+  LifecycleWatch& watch = watches_[at];
+  const bool was_finished = watch.finished();
+  std::string text = watch.take(*m, payload);
+  if (!was_finished && watch.finished()) outcomes_[at] = m->outcome;
+  if (instances_.size() == 1 || json_ || text.empty()) return text;
+  // Several instances: say which one each line is about (an error line stays indented under it).
+  text = instances_[at] + "  " + text;
+  if (finished()) text += summary();
+  return text;
+}
+
+bool FollowWatch::finished() const {
+  for (const LifecycleWatch& w : watches_)
+    if (!w.finished()) return false;
+  return true;
+}
+
+bool FollowWatch::heard() const {
+  for (const LifecycleWatch& w : watches_)
+    if (w.heard()) return true;
+  return false;
+}
+
+int FollowWatch::exit_code(bool waited_out) const {
+  bool not_stopped = false;
+  for (const LifecycleWatch& w : watches_) {
+    if (!w.finished()) {
+      not_stopped = true;
+      continue;
+    }
+    if (w.exit_code() == kExitWontStop) return kExitWontStop;
+    if (w.exit_code() != kExitOk) not_stopped = true;
+  }
+  if (!not_stopped) return kExitOk;
+  if (waited_out && !heard()) return kExitTimeout;
+  return kExitNotStopped;
+}
+
+std::size_t FollowWatch::unfinished_count() const {
+  std::size_t n = 0;
+  for (const LifecycleWatch& w : watches_) n += w.finished() ? 0 : 1;
+  return n;
+}
+
+std::string FollowWatch::unfinished() const {
+  std::string text;
+  for (std::size_t i = 0; i < instances_.size(); ++i) {
+    const LifecycleWatch& w = watches_[i];
+    if (w.finished()) continue;
+    if (!text.empty()) text += ", ";
+    text += instances_[i] + " (" +
+            (!w.heard() ? std::string("nothing reported")
+                        : w.last_status().empty() ? std::string("no Status seen") : w.last_status()) +
+            ")";
+  }
+  return text;
+}
+
+std::string FollowWatch::summary() const {
+  std::size_t stopped = 0;
+  std::vector<std::pair<std::string, std::string>> others;  // outcome -> its instances, first seen first
+  for (std::size_t i = 0; i < instances_.size(); ++i) {
+    if (outcomes_[i] == "Stopped") {
+      ++stopped;
+      continue;
+    }
+    auto it = others.begin();
+    while (it != others.end() && it->first != outcomes_[i]) ++it;
+    if (it == others.end()) it = others.insert(others.end(), {outcomes_[i], ""});
+    it->second += " " + instances_[i];
+  }
+  std::string line = std::to_string(stopped) + " of " + std::to_string(instances_.size()) + " instances Stopped";
+  for (const auto& [outcome, ids] : others) line += "; " + outcome + ids;
+  return line + "\n";
 }
 
 }  // namespace swasctl

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace swasctl {
 
@@ -13,6 +14,7 @@ constexpr std::size_t kMaxLifecyclePayload = 64 * 1024;  // larger payloads are 
 constexpr std::size_t kMaxProgressShown = 100;           // progress lines printed per command
 
 struct LifecycleMessage {
+  std::string instance_id;  // InstanceId, or "" when absent or not a string
   std::string status;  // "" when null or absent (no status seen yet)
   bool final = false;
   std::string outcome;        // final messages: Stopped, TimedOut, UnexpectedStatus, ...
@@ -48,6 +50,8 @@ class LifecycleWatch {
   // and for progress past kMaxProgressShown (one line says so). With json, the payload as
   // received on one line; otherwise describe_lifecycle.
   std::string take(std::string_view payload);
+  // The same for a message already read by parse_lifecycle (for this watch's id).
+  std::string take(const LifecycleMessage& m, std::string_view payload);
 
   bool finished() const { return finished_; }  // the final message was taken
   int exit_code() const { return exit_code_; }  // after finished()
@@ -64,6 +68,46 @@ class LifecycleWatch {
   std::string last_status_;
   std::optional<std::string> last_shown_;  // Status of the last progress line printed
   std::size_t progress_shown_ = 0;
+};
+
+// The lifecycle messages of one command naming `instances` (one, or several with InstanceIds):
+// each instance is followed on its own (a LifecycleWatch each), messages matched to it by their
+// InstanceId. A message whose InstanceId is not one of the command's does not count.
+//
+// Exit status (docs/fleet.md, "Several instances"): 0 when every instance's final outcome is
+// Stopped; otherwise 6 when any instance will not stop or could not be followed (an outcome other
+// than Stopped and TimedOut); otherwise 5 when any TimedOut or, once the wait ran out, any has no
+// final message yet while a lifecycle message came for the command; otherwise (the wait ran out
+// and no lifecycle message came at all) 3.
+class FollowWatch {
+ public:
+  FollowWatch(std::string id, std::vector<std::string> instances, bool json);
+
+  // Text to print for one message from the command's response topic: with one instance exactly
+  // LifecycleWatch's; with several, each line starts with the InstanceId and two spaces, and after
+  // the last final message comes a summary (text only, not with json):
+  //   "3 of 3 instances Stopped" or "1 of 3 instances Stopped; TimedOut i-2; UnexpectedStatus i-3".
+  std::string take(std::string_view payload);
+
+  bool finished() const;  // every instance had its final message
+  bool heard() const;     // a message counted, for any instance
+  // The exit status by the rule above; `waited_out` says the wait ended before finished().
+  int exit_code(bool waited_out) const;
+  // When the wait ran out after something was heard: "i-2 (Stopping), i-3 (nothing reported)"
+  // for the instances without a final message; and how many of them there are.
+  std::string unfinished() const;
+  std::size_t unfinished_count() const;
+  std::size_t size() const { return instances_.size(); }
+  const std::vector<LifecycleWatch>& watches() const { return watches_; }  // in the instances' order
+
+ private:
+  std::string summary() const;
+
+  std::string id_;
+  std::vector<std::string> instances_;
+  std::vector<LifecycleWatch> watches_;
+  std::vector<std::string> outcomes_;  // per instance, "" until its final message
+  bool json_ = false;
 };
 
 }  // namespace swasctl

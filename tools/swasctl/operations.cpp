@@ -2,19 +2,18 @@
 // status: subscribe to the status topics and collect the retained messages for a while.
 #include "operations.hpp"
 
+#include <algorithm>
 #include <ctime>
-
-#include "time_format.hpp"
-
-#include <ctime>
-#include <optional>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "lifecycle_report.hpp"
 #include "mqtt_link.hpp"
+#include "progress_report.hpp"
 #include "result_report.hpp"
 #include "status_report.hpp"
+#include "time_format.hpp"
 
 namespace swasctl {
 namespace {
@@ -37,47 +36,63 @@ int broker_failure(std::ostream& err, const std::string& what) {
   return kExitBroker;
 }
 
-int report_timeout(const StopOptions& o, const std::string& id, std::ostream& err) {
+int report_timeout(const StopOptions& o, const std::string& id, bool queued, std::ostream& err) {
+  const std::string what = o.instances.size() == 1 ? "the instance" : "an instance";
   err << "TIMEOUT  no result from gateway " << o.gateway << " within " << format_duration(o.timeout)
-      << " (command " << id << ")\n"
-      << "hint: is the gateway online (swasctl status --gateway " << o.gateway << ")? The command expires "
+      << " (command " << id << ")\n";
+  if (queued) {
+    // The gateway answered with progress: it is online, and the command waits for the rate limit.
+    err << "hint: the command was waiting for the cloud's rate limit; it expires unsent after "
+        << format_duration(o.expires) << " (--expires). Under a rate limit give a longer --timeout and --expires; "
+        << "the same stop with --id " << id << " gets its result and never stops " << what << " twice\n";
+    return kExitTimeout;
+  }
+  err << "hint: is the gateway online (swasctl status --gateway " << o.gateway << ")? The command expires "
       << "unstarted after " << format_duration(o.expires) << "; if it started, the same stop with --id " << id
-      << " gets its result and never stops the instance twice\n";
+      << " gets its result and never stops " << what << " twice\n";
   return kExitTimeout;
 }
 
 // --wait ran out. Exit 3 when no lifecycle message came at all (nothing says the agent follows
-// stops), 5 when progress came but no final message.
-int report_wait_timeout(const StopOptions& o, const std::string& id, const LifecycleWatch& watch,
+// stops); otherwise FollowWatch's rule: 6 when an instance will not stop, else 5.
+int report_wait_timeout(const StopOptions& o, const std::string& id, const FollowWatch& watch,
                         std::ostream& err) {
   if (!watch.heard()) {
     err << "TIMEOUT  no lifecycle message from gateway " << o.gateway << " within " << format_duration(o.wait_timeout)
         << " after the result (command " << id << "); the stop itself was accepted\n"
         << "hint: the gateway may run an older agent, which does not follow stops, or have follow.enabled false; "
-        << "a command id sent before gets its recorded result but no second follow. Check the instance in the "
-        << "console\n";
+        << "a command id sent before gets its recorded result but no second follow. Check the instance"
+        << (watch.size() == 1 ? "" : "s") << " in the console\n";
     return kExitTimeout;
   }
-  const std::string status = watch.last_status().empty() ? std::string("?") : watch.last_status();
-  err << "NOT STOPPED  the instance was still " << status << " when swasctl stopped waiting after "
-      << format_duration(o.wait_timeout) << " (command " << id << ")\n"
-      << "hint: the gateway may still be following it (follow.deadline_s); check the instance in the console, "
-      << "or wait longer with --wait-timeout\n";
-  return kExitNotStopped;
+  const std::string waited = " when swasctl stopped waiting after " + format_duration(o.wait_timeout) + " (command " + id + ")";
+  if (watch.size() == 1) {
+    const std::string& status = watch.watches().front().last_status();
+    err << "NOT STOPPED  the instance was still " << (status.empty() ? std::string("?") : status) << waited << "\n";
+  } else {
+    err << "NOT STOPPED  " << watch.unfinished_count() << " of " << watch.size()
+        << " instances had no final state" << waited << ": " << watch.unfinished() << "\n";
+  }
+  err << "hint: the gateway may still be following "
+      << (watch.size() == 1 ? "it" : "them") << " (follow.deadline_s); check the instance"
+      << (watch.size() == 1 ? "" : "s") << " in the console, or wait longer with --wait-timeout\n";
+  return watch.exit_code(true);
 }
 
-// After a successful result: print the lifecycle messages of command `id` up to the final one.
+// After a successful result: print the lifecycle messages of command `id` up to the final one of
+// every instance.
 int follow_lifecycle(MqttLink& link, const StopOptions& o, const std::string& id, const std::string& correlation,
                      std::ostream& out, std::ostream& err) {
-  LifecycleWatch watch(id, o.json);
+  FollowWatch watch(id, o.instances, o.json);
   const auto deadline = MqttLink::Clock::now() + o.wait_timeout;
   while (auto msg = link.next(deadline)) {
     if (msg->correlation_data != correlation) continue;
     out << watch.take(msg->payload) << std::flush;
-    if (watch.finished()) return watch.exit_code();
+    if (watch.finished()) return watch.exit_code(false);
   }
   if (MqttLink::Clock::now() < deadline)
-    return broker_failure(err, "lost the broker connection while waiting for the instance of command " + id +
+    return broker_failure(err, "lost the broker connection while waiting for the instance" +
+                                   std::string(o.instances.size() == 1 ? "" : "s") + " of command " + id +
                                    " to stop; the stop itself was accepted");
   return report_wait_timeout(o, id, watch, err);
 }
@@ -113,13 +128,31 @@ int run_stop(const StopOptions& options, std::ostream& out, std::ostream& err) {
   const std::string correlation = random_hex(16);
   // Subscribe first, so the result cannot arrive before we listen.
   if (auto e = link.subscribe(reply_topic, kBrokerStepTimeout)) return broker_failure(err, *e);
+  const std::string command = build_stop_command(o, id);
+  if (auto problem = command_size_problem(command)) {
+    err << "swasctl stop: " << *problem << "\n";
+    return kExitUsage;
+  }
   const auto deadline = MqttLink::Clock::now() + o.timeout;
   const int expiry_s = static_cast<int>((o.expires.count() + 999) / 1000);
-  if (auto e = link.publish({o.command_topic, build_stop_command(o, id), reply_topic, correlation, expiry_s},
-                            kBrokerStepTimeout))
+  if (auto e = link.publish({o.command_topic, command, reply_topic, correlation, expiry_s}, kBrokerStepTimeout))
     return broker_failure(err, *e);
+  std::size_t progress_shown = 0;
   while (auto msg = link.next(deadline)) {
-    if (msg->correlation_data != correlation || !is_result_for(msg->payload, id)) continue;
+    if (msg->correlation_data != correlation) continue;
+    // The agent's progress while the command waits for its turn (a rate limit): a line on stderr,
+    // so stdout stays the result (and the lifecycle), as scripts read it. Never the result, and
+    // the --timeout wait goes on unchanged.
+    if (auto progress = parse_progress(msg->payload, id)) {
+      if (progress_shown++ < kMaxProgressShown) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - MqttLink::Clock::now());
+        out << std::flush;
+        err << describe_progress(*progress, std::max(left, std::chrono::milliseconds(0)), o.timeout, o.expires)
+            << std::flush;
+      }
+      continue;
+    }
+    if (!is_result_for(msg->payload, id)) continue;
     int code = kExitFailed;
     if (o.json) {
       out << msg->payload << "\n";
@@ -136,7 +169,7 @@ int run_stop(const StopOptions& options, std::ostream& out, std::ostream& err) {
   }
   if (MqttLink::Clock::now() < deadline)
     return broker_failure(err, "lost the broker connection while waiting for the result of command " + id);
-  return report_timeout(o, id, err);
+  return report_timeout(o, id, progress_shown > 0, err);
 }
 
 int run_status(const StatusOptions& o, std::ostream& out, std::ostream& err) {

@@ -11,6 +11,11 @@ namespace swasctl {
 // The command payload (contract §3) for `o`, with command id `id`.
 std::string build_stop_command(const StopOptions& o, const std::string& id);
 
+// When the command payload is over the gateway's limit (8192 bytes, contract §3): what to say.
+// The agent would answer such a payload with an InvalidCommand result whose id is null, which
+// swasctl could not match to its command, so it is never sent.
+std::optional<std::string> command_size_problem(std::string_view payload);
+
 // True when `payload` is a result message (type "result") for command `id`.
 bool is_result_for(std::string_view payload, std::string_view id);
 

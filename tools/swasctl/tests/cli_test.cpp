@@ -27,7 +27,9 @@ TEST(Cli, StopWithTheRequiredOptionsHasTheDefaults) {
   ASSERT_NE(o, nullptr);
   EXPECT_EQ(o->broker.uri, "tcp://127.0.0.1:1883");
   EXPECT_EQ(o->gateway, "gw-001");
-  EXPECT_EQ(o->instance, "i-1");
+  EXPECT_EQ(o->instances, std::vector<std::string>{"i-1"});
+  EXPECT_FALSE(o->force);
+  EXPECT_FALSE(o->uses_instance_ids());  // one instance: InstanceId, as before issue 13
   EXPECT_EQ(o->region, "cn-hangzhou");
   EXPECT_EQ(o->command_topic, "swas/gw-001/commands");
   EXPECT_EQ(o->timeout, 30000ms);
@@ -104,6 +106,58 @@ TEST(Cli, StopRequiresBrokerGatewayInstanceRegion) {
             std::string::npos);
 }
 
+TEST(Cli, SeveralInstancesInTheOrderGiven) {
+  auto args = stop_args();
+  args.insert(args.end(), {"--instance", "i-2", "--instance=i-3"});
+  const Invocation inv = parse(args);
+  const auto* o = std::get_if<StopOptions>(&inv);
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->instances, (std::vector<std::string>{"i-1", "i-2", "i-3"}));
+  EXPECT_TRUE(o->uses_instance_ids());
+  EXPECT_FALSE(o->force);
+}
+
+TEST(Cli, ForceWithOneInstanceUsesInstanceIds) {
+  auto args = stop_args();
+  args.push_back("--force");
+  const Invocation inv = parse(args);
+  const auto* o = std::get_if<StopOptions>(&inv);
+  ASSERT_NE(o, nullptr);
+  EXPECT_TRUE(o->force);
+  EXPECT_EQ(o->instances.size(), 1u);
+  EXPECT_TRUE(o->uses_instance_ids());  // the contract allows ForceStop only with InstanceIds
+  args.push_back("--force=yes");
+  EXPECT_NE(usage_error(args).find("--force takes no value"), std::string::npos);
+}
+
+TEST(Cli, AHundredInstancesAtMost) {
+  std::vector<std::string> args = {"stop", "--broker", "tcp://h", "--gateway", "g", "--region", "r"};
+  for (int i = 0; i < 100; ++i) args.insert(args.end(), {"--instance", "i-" + std::to_string(i)});
+  const Invocation hundred = parse(args);
+  ASSERT_TRUE(std::holds_alternative<StopOptions>(hundred)) << usage_error(args);
+  EXPECT_EQ(std::get<StopOptions>(hundred).instances.size(), 100u);
+  args.insert(args.end(), {"--instance", "i-100"});
+  const std::string e = usage_error(args);
+  EXPECT_NE(e.find("101 instances: one command stops at most 100"), std::string::npos) << e;
+}
+
+TEST(Cli, InstancesMustBeDistinctAndNotEmpty) {
+  auto with = [](std::vector<std::string> extra) {
+    auto args = stop_args();
+    args.insert(args.end(), extra.begin(), extra.end());
+    return usage_error(args);
+  };
+  EXPECT_NE(with({"--instance", "i-2", "--instance", "i-1"}).find("--instance 'i-1' is given twice"),
+            std::string::npos);
+  EXPECT_NE(with({"--instance", ""}).find("--instance must not be empty"), std::string::npos);
+  EXPECT_NE(with({"--instance="}).find("--instance must not be empty"), std::string::npos);
+  EXPECT_NE(with({"--instance"}).find("--instance needs a value"), std::string::npos);
+  // The signed form (docs/security.md) has one InstanceId and no ForceStop.
+  EXPECT_NE(with({"--instance", "i-2", "--command-key-file", "k"}).find("--command-key-file signs commands for one"),
+            std::string::npos);
+  EXPECT_NE(with({"--force", "--command-key-file", "k"}).find("--command-key-file"), std::string::npos);
+}
+
 TEST(Cli, RejectsBadValues) {
   auto with = [](std::vector<std::string> extra) {
     auto args = stop_args();
@@ -167,7 +221,10 @@ TEST(Cli, HelpVersionAndUnknownCommands) {
   const std::string stop_help = std::get<HelpRequest>(parse({"help", "stop"})).text;
   EXPECT_NE(stop_help.find("--wait-timeout D"), std::string::npos);
   EXPECT_NE(stop_help.find("5 not Stopped in time"), std::string::npos);
-  EXPECT_NE(std::get<HelpRequest>(parse({"--help"})).text.find("6 it will not stop"), std::string::npos);
+  EXPECT_NE(stop_help.find("--instance ID ..."), std::string::npos);
+  EXPECT_NE(stop_help.find("--force"), std::string::npos);
+  EXPECT_NE(stop_help.find("does not extend"), std::string::npos);  // progress and --timeout
+  EXPECT_NE(std::get<HelpRequest>(parse({"--help"})).text.find("6 an instance will not stop"), std::string::npos);
   EXPECT_NE(std::get<HelpRequest>(parse({"status", "-h"})).text.find("--wait"), std::string::npos);
   EXPECT_NE(std::get<HelpRequest>(parse({"help", "status"})).text.find("--status-topic"), std::string::npos);
   EXPECT_EQ(std::get<HelpRequest>(parse({"--version"})).text, "swasctl 9.9.9\n");

@@ -214,6 +214,108 @@ TEST(LifecycleWatch, JsonPrintsEachMessageAsReceivedOnOneLine) {
   EXPECT_EQ(w.exit_code(), kExitWontStop);
 }
 
+// Lifecycle messages of a command naming several instances (docs/contract.md, "Many instances").
+std::string of(const std::string& instance, const std::string& status, bool final, const std::string& outcome = "",
+               int elapsed_ms = 500) {
+  return R"({"type":"lifecycle","id":"c-1","InstanceId":")" + instance + R"(","RegionId":"cn-hangzhou",)"
+         R"("RequestId":"R-1","Status":")" + status + R"(","final":)" + (final ? "true" : "false") +
+         (outcome.empty() ? "" : R"(,"outcome":")" + outcome + "\"") + R"(,"elapsedMs":)" +
+         std::to_string(elapsed_ms) + "}";
+}
+
+TEST(FollowWatch, OneInstancePrintsExactlyWhatLifecycleWatchDoes) {
+  FollowWatch w("c-1", {"i-1"}, false);
+  EXPECT_EQ(w.take(of("i-1", "Stopping", false, "", 412)), "Stopping (0.4 s)\n");
+  EXPECT_EQ(w.take(of("i-9", "Stopped", true, "Stopped")), "");  // another instance
+  EXPECT_EQ(w.take(kStopped), "Stopped after 31.9 s\n");         // no summary for one instance
+  EXPECT_TRUE(w.finished());
+  EXPECT_EQ(w.exit_code(false), kExitOk);
+}
+
+TEST(FollowWatch, EveryInstanceFollowedToItsOwnFinalMessage) {
+  FollowWatch w("c-1", {"i-1", "i-2", "i-3"}, false);
+  EXPECT_FALSE(w.heard());
+  EXPECT_EQ(w.take(of("i-2", "Stopping", false, "", 300)), "i-2  Stopping (0.3 s)\n");
+  EXPECT_EQ(w.take(of("i-1", "Stopping", false, "", 300)), "i-1  Stopping (0.3 s)\n");
+  EXPECT_EQ(w.take(of("i-1", "Stopping", false, "", 500)), "");  // the same Status for i-1 again
+  EXPECT_EQ(w.take(of("i-1", "Stopped", true, "Stopped", 1500)), "i-1  Stopped after 1.5 s\n");
+  EXPECT_EQ(w.take(of("i-1", "Running", true, "UnexpectedStatus")), "");  // i-1 has ended
+  EXPECT_EQ(w.take(of("i-3", "Stopped", true, "Stopped", 900)), "i-3  Stopped after 0.9 s\n");
+  EXPECT_FALSE(w.finished());
+  EXPECT_EQ(w.unfinished(), "i-2 (Stopping)");
+  EXPECT_EQ(w.unfinished_count(), 1u);
+  EXPECT_EQ(w.take(of("i-2", "Stopped", true, "Stopped", 2000)),
+            "i-2  Stopped after 2.0 s\n"
+            "3 of 3 instances Stopped\n");
+  EXPECT_TRUE(w.finished());
+  EXPECT_EQ(w.exit_code(false), kExitOk);
+}
+
+TEST(FollowWatch, MessagesForOtherInstancesOrWithoutOneDoNotCount) {
+  FollowWatch w("c-1", {"i-1", "i-2"}, false);
+  EXPECT_EQ(w.take(of("i-3", "Stopped", true, "Stopped")), "");
+  EXPECT_EQ(w.take(of("", "Stopped", true, "Stopped")), "");
+  EXPECT_EQ(w.take(R"({"type":"lifecycle","id":"c-1","Status":"Stopped","final":true,"outcome":"Stopped"})"), "");
+  EXPECT_EQ(w.take(R"({"type":"lifecycle","id":"c-1","InstanceId":["i-1"],"Status":"Stopped","final":true,)"
+                   R"("outcome":"Stopped"})"),
+            "");
+  EXPECT_EQ(w.take(R"({"type":"lifecycle","id":"c-2","InstanceId":"i-1","Status":"Stopped","final":true,)"
+                   R"("outcome":"Stopped"})"),
+            "");
+  EXPECT_FALSE(w.heard());
+  EXPECT_EQ(w.exit_code(true), kExitTimeout);  // nothing heard: the gateway may not follow stops
+}
+
+// The precedence: 6 (will not stop) over 5 (not Stopped in time) over 3 (nothing heard) over 0.
+TEST(FollowWatch, TheWorstInstanceDecidesTheExitStatus) {
+  {
+    FollowWatch w("c-1", {"i-1", "i-2", "i-3"}, false);
+    w.take(of("i-1", "Stopping", true, "TimedOut"));
+    w.take(of("i-2", "Running", true, "UnexpectedStatus"));
+    const std::string last = w.take(of("i-3", "Stopped", true, "Stopped"));
+    EXPECT_EQ(last, "i-3  Stopped after 0.5 s\n1 of 3 instances Stopped; TimedOut i-1; UnexpectedStatus i-2\n");
+    EXPECT_EQ(w.exit_code(false), kExitWontStop);
+  }
+  {
+    FollowWatch w("c-1", {"i-1", "i-2"}, false);
+    w.take(of("i-1", "Stopping", true, "TimedOut"));
+    EXPECT_EQ(w.take(of("i-2", "Stopped", true, "Stopped")),
+              "i-2  Stopped after 0.5 s\n1 of 2 instances Stopped; TimedOut i-1\n");
+    EXPECT_EQ(w.exit_code(false), kExitNotStopped);
+  }
+  {
+    // The wait ran out: one Stopped, one still Stopping, one never reported: 5.
+    FollowWatch w("c-1", {"i-1", "i-2", "i-3"}, false);
+    w.take(of("i-1", "Stopped", true, "Stopped"));
+    w.take(of("i-2", "Stopping", false));
+    EXPECT_EQ(w.exit_code(true), kExitNotStopped);
+    EXPECT_EQ(w.unfinished(), "i-2 (Stopping), i-3 (nothing reported)");
+    EXPECT_EQ(w.unfinished_count(), 2u);
+    // ... and one that will not stop makes it 6, whatever the others.
+    w.take(of("i-3", "Running", true, "UnexpectedStatus"));
+    EXPECT_EQ(w.exit_code(true), kExitWontStop);
+  }
+  {
+    // An outcome this swasctl does not know counts as "will not stop", and appears in the summary.
+    FollowWatch w("c-1", {"i-1", "i-2"}, false);
+    w.take(of("i-1", "Stopped", true, "Stopped"));
+    EXPECT_EQ(w.take(of("i-2", "Odd", true, "SomethingNew")),
+              "i-2  SomethingNew after 0.5 s (Status Odd)\n1 of 2 instances Stopped; SomethingNew i-2\n");
+    EXPECT_EQ(w.exit_code(false), kExitWontStop);
+  }
+}
+
+TEST(FollowWatch, JsonPrintsEachMessageAsReceivedAndNoSummary) {
+  FollowWatch w("c-1", {"i-1", "i-2"}, true);
+  const std::string a = of("i-1", "Stopped", true, "Stopped");
+  const std::string b = of("i-2", "Stopped", true, "Stopped");
+  EXPECT_EQ(w.take(a), a + "\n");
+  EXPECT_EQ(w.take(of("i-7", "Stopped", true, "Stopped")), "");
+  EXPECT_EQ(w.take(b), b + "\n");
+  EXPECT_TRUE(w.finished());
+  EXPECT_EQ(w.exit_code(false), kExitOk);
+}
+
 // Without --wait swasctl takes the first result and stops listening: a lifecycle message,
 // before or after it, is never taken for the result.
 TEST(LifecycleWatch, ALifecycleMessageIsNeverAResult) {

@@ -22,12 +22,51 @@ const char* const kAgentError =
 
 TEST(Command, HasTheContractFields) {
   StopOptions o;
-  o.instance = "i-\"1";
+  o.instances = {"i-\"1"};
   o.region = "cn-hangzhou";
   EXPECT_EQ(build_stop_command(o, "c-1"),
             R"({"type":"command","id":"c-1","action":"StopInstance","InstanceId":"i-\"1","RegionId":"cn-hangzhou"})");
   o.client_token = "tok";
   EXPECT_NE(build_stop_command(o, "c-1").find(R"("ClientToken":"tok")"), std::string::npos);
+}
+
+TEST(Command, SeveralInstancesAreInstanceIdsInTheOrderGiven) {
+  StopOptions o;
+  o.instances = {"i-3", "i-1", "i-\"2"};
+  o.region = "cn-hangzhou";
+  o.client_token = "tok";
+  EXPECT_EQ(build_stop_command(o, "c-1"),
+            R"({"type":"command","id":"c-1","action":"StopInstance","InstanceIds":["i-3","i-1","i-\"2"],)"
+            R"("RegionId":"cn-hangzhou","ClientToken":"tok"})");
+}
+
+TEST(Command, ForceIsForceStopWithInstanceIdsEvenForOne) {
+  StopOptions o;
+  o.instances = {"i-1"};
+  o.region = "cn-hangzhou";
+  o.force = true;
+  EXPECT_EQ(build_stop_command(o, "c-1"),
+            R"({"type":"command","id":"c-1","action":"StopInstance","InstanceIds":["i-1"],)"
+            R"("RegionId":"cn-hangzhou","ForceStop":true})");
+}
+
+TEST(Command, OverTheGatewaysPayloadLimitIsNotSent) {
+  StopOptions o;
+  o.region = "cn-hangzhou";
+  for (int i = 0; i < 100; ++i) o.instances.push_back("ace0706b2ac4454d984295a94213" + std::to_string(1000 + i));
+  const std::string typical = build_stop_command(o, std::string(128, 'c'));  // 100 ids of 32 characters
+  EXPECT_LT(typical.size(), 4608u) << typical.size();                       // about 4 KiB (the contract)
+  EXPECT_FALSE(command_size_problem(typical).has_value());
+  for (auto& id : o.instances) id = std::string(80, 'x') + id;
+  const std::string large = build_stop_command(o, "c-1");
+  const auto problem = command_size_problem(large);
+  ASSERT_TRUE(problem.has_value()) << large.size();
+  EXPECT_NE(problem->find(std::to_string(large.size()) + " bytes, over the gateway's limit of 8192"),
+            std::string::npos)
+      << *problem;
+  EXPECT_NE(problem->find("fewer --instance"), std::string::npos) << *problem;
+  EXPECT_FALSE(command_size_problem(std::string(8192, 'x')).has_value());
+  EXPECT_TRUE(command_size_problem(std::string(8193, 'x')).has_value());
 }
 
 TEST(Result, MatchesByTypeAndId) {
@@ -44,6 +83,28 @@ TEST(Result, SuccessPrintsTheRequestId) {
   EXPECT_EQ(r.text.rfind("OK  RequestId 20758A-585D\n", 0), 0u) << r.text;
   EXPECT_NE(r.text.find("InstanceId i-1, RegionId cn-hangzhou, ClientToken tok"), std::string::npos);
   EXPECT_EQ(exit_code_for(kOk), kExitOk);
+}
+
+TEST(Result, SeveralInstancesAreListed) {
+  const char* const result =
+      R"({"type":"result","id":"c-7","action":"StopInstance","InstanceIds":["i-1","i-2","i-3"],)"
+      R"("RegionId":"cn-hangzhou","ClientToken":"tok","ForceStop":false,"ok":true,"RequestId":"R-7"})";
+  const ResultReport r = describe_result(result);
+  EXPECT_EQ(r.exit_code, kExitOk);
+  EXPECT_EQ(r.text,
+            "OK  RequestId R-7\n"
+            "    command c-7, 3 instances, RegionId cn-hangzhou, ClientToken tok, ForceStop false\n"
+            "    InstanceIds i-1 i-2 i-3\n");
+  const char* const refused =
+      R"({"type":"result","id":"c-8","action":"StopInstance","InstanceIds":["i-1","i-\u001b[2J"],)"
+      R"("RegionId":"cn-hangzhou","ClientToken":"tok","ForceStop":true,"ok":false,"error":{"source":"cloud",)"
+      R"("HttpStatus":403,"Code":"IncorrectInstanceStatus","Message":"no","RequestId":"R-8"}})";
+  const ResultReport f = describe_result(refused);
+  EXPECT_EQ(f.exit_code, kExitFailed);
+  EXPECT_NE(f.text.find("    command c-8, 2 instances, RegionId cn-hangzhou, ClientToken tok, ForceStop true\n"
+                        "    InstanceIds i-1 i- [2J\n"),
+            std::string::npos)
+      << f.text;  // a control character from the payload is not printed
 }
 
 TEST(Result, CloudErrorKeepsTheCloudsWordsAndAddsAHint) {
@@ -73,7 +134,7 @@ TEST(Hints, KnownCodesAndTheirSubcodes) {
   for (const char* code : {"IncorrectInstanceStatus", "InvalidInstanceId.NotFound", "CloudUnreachable", "Busy",
                            "InvalidParameter", "MissingParameter", "Forbidden", "Throttled", "CredentialsMissing",
                            "SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound", "InvalidTimeStamp.Expired",
-                           "Forbidden.RAM", "Throttling.User"})
+                           "Forbidden.RAM", "Throttling.User", "RateLimited"})
     EXPECT_TRUE(hint_for(code).has_value()) << code;
   EXPECT_FALSE(hint_for("SomethingNew").has_value());
   EXPECT_FALSE(hint_for("Busybody").has_value());
@@ -129,7 +190,7 @@ namespace {
 TEST(BuildStopCommand, SignsWhatTheAgentVerifies) {
   StopOptions o;
   o.gateway = "gw-001";
-  o.instance = "ace0706b2ac4454d984295a94213abcd";
+  o.instances = {"ace0706b2ac4454d984295a94213abcd"};
   o.region = "cn-hangzhou";
   o.command_key = "a-command-key-of-32-bytes-length";
   o.issued_at = "2026-11-26T10:00:00Z";

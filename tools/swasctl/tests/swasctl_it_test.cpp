@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -25,6 +26,9 @@ const char* const kRunning2 = "ace0706b2ac4454d984295a94213ct03";
 const char* const kSlow = "ace0706b2ac4454d984295a94213ct04";
 const char* const kStuck = "ace0706b2ac4454d984295a94213ct05";
 const char* const kBounce = "ace0706b2ac4454d984295a94213ct06";
+// Stopped together with one command (InstanceIds): Stopping for 0.5, 1 and 1.5 s.
+const char* const kTrio[] = {"ace0706b2ac4454d984295a94213ct07", "ace0706b2ac4454d984295a94213ct08",
+                             "ace0706b2ac4454d984295a94213ct09"};
 
 struct CtlRun {
   int exit_code = -1;
@@ -49,10 +53,11 @@ class SwasctlTest : public ::testing::Test {
     return {"stop", "--broker", mosquitto_.uri(), "--gateway", gateway, "--instance", instance,
             "--region", "cn-hangzhou"};
   }
-  // `follow`: the agent's follow settings, a JSON object.
-  void start_agent(const std::string& follow = "") {
+  // `follow`: the agent's follow settings, a JSON object; `quota`: its cloud.quota, one too.
+  void start_agent(const std::string& follow = "", const std::string& quota = "") {
     AgentOptions o(mosquitto_.uri(), emulator_.endpoint());
     if (!follow.empty()) o.extra_config = R"(,"follow":)" + follow;
+    if (!quota.empty()) o.cloud_extra = R"(,"quota":)" + quota;
     agent_ = std::make_unique<Agent>(dir_, o);
   }
 
@@ -64,7 +69,10 @@ class SwasctlTest : public ::testing::Test {
                                R"(","RegionId":"cn-hangzhou","state":"Running"},{"InstanceId":")" + kSlow +
                                R"(","RegionId":"cn-hangzhou","stopping_ms":2000},{"InstanceId":")" + kStuck +
                                R"(","RegionId":"cn-hangzhou","stop_outcome":"StuckStopping"},{"InstanceId":")" + kBounce +
-                               R"(","RegionId":"cn-hangzhou","stopping_ms":600,"stop_outcome":"BackToRunning"}])"};
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":600,"stop_outcome":"BackToRunning"},{"InstanceId":")" + kTrio[0] +
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":500},{"InstanceId":")" + kTrio[1] +
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":1000},{"InstanceId":")" + kTrio[2] +
+                               R"(","RegionId":"cn-hangzhou","stopping_ms":1500}])"};
   std::unique_ptr<Agent> agent_;
   int runs_ = 0;
 };
@@ -95,11 +103,20 @@ class ScriptedAgent {
     }
   }
   int commands() const { return commands_; }
+  // The last command's payload as received.
+  std::string last_command() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_command_;
+  }
 
  private:
   void answer(const mqtt::const_message_ptr& m) {
     if (!m) return;
     ++commands_;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      last_command_ = m->get_payload_str();
+    }
     const Json command(m->get_payload_str());
     const mqtt::properties& props = m->get_properties();
     if (!props.contains(mqtt::property::RESPONSE_TOPIC)) return;
@@ -121,6 +138,8 @@ class ScriptedAgent {
 
   std::vector<Reply> script_;
   std::atomic<int> commands_{0};
+  mutable std::mutex mutex_;
+  std::string last_command_;
   mqtt::async_client client_;
 };
 
@@ -134,6 +153,26 @@ std::string fake_lifecycle(const std::string& status, bool final, const std::str
          R"("Status":)" + (status.empty() ? std::string("null") : "\"" + status + "\"") +
          R"(,"final":)" + (final ? "true" : "false") + (outcome.empty() ? "" : R"(,"outcome":")" + outcome + "\"") +
          R"(,"elapsedMs":)" + std::to_string(elapsed_ms) + extra + "}";
+}
+
+// For a command naming i-a, i-b and i-c (InstanceIds).
+const char* const kFakeResult3 =
+    R"({"type":"result","id":"{id}","action":"StopInstance","InstanceIds":["i-a","i-b","i-c"],)"
+    R"("RegionId":"cn-hangzhou","ClientToken":"tok","ForceStop":true,"ok":true,"RequestId":"R-fake3"})";
+
+std::string fake_lifecycle_of(const std::string& instance, const std::string& status, bool final,
+                              const std::string& outcome = "", int elapsed_ms = 412) {
+  return R"({"type":"lifecycle","id":"{id}","InstanceId":")" + instance +
+         R"(","RegionId":"cn-hangzhou","RequestId":"R-fake3","Status":")" + status + R"(","final":)" +
+         (final ? "true" : "false") + (outcome.empty() ? "" : R"(,"outcome":")" + outcome + "\"") +
+         R"(,"elapsedMs":)" + std::to_string(elapsed_ms) + "}";
+}
+
+// The agent's progress message while the command waits for the rate limit (the contract's form).
+std::string fake_progress(int wait_ms) {
+  return R"({"type":"progress","id":"{id}","stage":"RateLimited","action":"StopInstances","waitMs":)" +
+         std::to_string(wait_ms) +
+         R"json(,"Message":"waiting for the cloud's rate limit of StopInstances (cloud.quota 10/60s)"})json";
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -211,6 +250,88 @@ TEST_F(SwasctlTest, WaitWithJsonPrintsTheAgentsLifecycleMessages) {
   EXPECT_TRUE(last.is_true({"final"})) << r.output;
   EXPECT_EQ(last.str({"outcome"}), "Stopped") << r.output;
   EXPECT_EQ(last.str({"Status"}), "Stopped") << r.output;
+}
+
+// Three --instance: one command, one StopInstances call, each instance followed to Stopped.
+TEST_F(SwasctlTest, WaitForThreeInstancesOfOneCommandAllStoppedExits0) {
+  start_agent(R"({"interval_ms":200,"deadline_s":30})");
+  const CtlRun r = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(), "--region",
+                            "cn-hangzhou", "--instance", kTrio[0], "--instance", kTrio[1], "--instance", kTrio[2],
+                            "--id", "ctl-trio-1", "--wait", "--wait-timeout", "30s"},
+                           60s);
+  EXPECT_EQ(r.exit_code, 0) << r.output << agent_->process().log();
+  const auto lines = lines_of(r.output);
+  ASSERT_GE(lines.size(), 7u) << r.output;
+  EXPECT_EQ(lines[0].rfind("OK  RequestId ", 0), 0u) << r.output;
+  EXPECT_EQ(lines[1].rfind("    command ctl-trio-1, 3 instances, RegionId cn-hangzhou, ClientToken ", 0), 0u) << r.output;
+  EXPECT_EQ(lines[2], std::string("    InstanceIds ") + kTrio[0] + " " + kTrio[1] + " " + kTrio[2]) << r.output;
+  for (const char* instance : kTrio) {
+    const int stopped = line_starting(lines, std::string(instance) + "  Stopped after ");
+    EXPECT_GE(stopped, 3) << instance << "\n" << r.output;
+  }
+  EXPECT_EQ(lines.back(), "3 of 3 instances Stopped") << r.output;
+  const Json state = emulator_.state();
+  EXPECT_EQ(state.num({"actions", "StopInstances"}), 1) << state.text;
+  EXPECT_EQ(state.at({"actions", "StopInstance"}), nullptr) << state.text;
+  for (const char* instance : kTrio) EXPECT_EQ(state.num({"stops", instance}), 1) << instance;
+}
+
+// The real agent paces StopInstances to its cloud.quota (1 call in 4 s): a second command right
+// after the first waits for its turn, says so with a progress message (QUEUED on stderr, before
+// the result), and then gets its result.
+TEST_F(SwasctlTest, ARateLimitedStopPrintsQueuedThenItsResult) {
+  start_agent("", R"({"StopInstances":"1/4s"})");
+  const CtlRun first = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(), "--region",
+                                "cn-hangzhou", "--instance", kRunning, "--force"});
+  ASSERT_EQ(first.exit_code, 0) << first.output << agent_->process().log();
+  EXPECT_EQ(first.output.find("QUEUED"), std::string::npos) << first.output;
+  const CtlRun second = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(), "--region",
+                                 "cn-hangzhou", "--instance", kRunning2, "--force", "--id", "ctl-paced-1"},
+                                60s);
+  EXPECT_EQ(second.exit_code, 0) << second.output << agent_->process().log();
+  const auto lines = lines_of(second.output);
+  ASSERT_GE(lines.size(), 4u) << second.output;
+  // The agent may give the expected wait (waitMs) or not (null: "queued behind" other calls).
+  EXPECT_EQ(lines[0].rfind("QUEUED  for the cloud's rate limit of StopInstances: ", 0), 0u) << second.output;
+  EXPECT_NE(lines[1].find("(cloud.quota 1/4s)"), std::string::npos) << second.output;  // the agent's words
+  const int ok = line_starting(lines, "OK  RequestId ");
+  EXPECT_GE(ok, 2) << second.output;  // after the progress
+  const bool known = lines[0].find("the gateway sends the stop in about ") != std::string::npos;
+  // The hint comes only when the wait is unknown: a known one (about 4 s) is well within --timeout.
+  EXPECT_EQ(line_starting(lines, "hint:"), known ? -1 : 2) << second.output;
+  EXPECT_EQ(emulator_.state().num({"actions", "StopInstances"}), 2);
+}
+
+// Progress does not extend --timeout: under a quota of 1 call a minute the second command is
+// queued for about 60 s, swasctl says its --timeout is shorter and gives up at it (3), and the
+// command, expired, is never sent: the agent records RateLimited, which the same --id then gets.
+TEST_F(SwasctlTest, ARateLimitedStopThatOutlastsTheTimeoutIsNotSent) {
+  start_agent("", R"({"StopInstances":"1/60s"})");
+  ASSERT_EQ(swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(), "--region",
+                     "cn-hangzhou", "--instance", kRunning, "--instance", kRunning2})
+                .exit_code,
+            0);
+  const std::vector<std::string> args = {"stop", "--broker", mosquitto_.uri(), "--gateway", Agent::gateway_id(),
+                                         "--region", "cn-hangzhou", "--instance", kSlow, "--instance", kBounce,
+                                         "--timeout", "3s", "--id", "ctl-paced-2"};
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 3) << r.output << agent_->process().log();
+  EXPECT_EQ(r.output.rfind("QUEUED  for the cloud's rate limit of StopInstances: ", 0), 0u) << r.output;
+  // About 60 s, or not known: either way beyond the 3 s left, so the hint says so.
+  EXPECT_NE(r.output.find("\nhint: swasctl waits for the result "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("(--timeout 3s; progress does not extend it)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("TIMEOUT  no result from gateway gw-it within 3s (command ctl-paced-2)\n"
+                          "hint: the command was waiting for the cloud's rate limit"),
+            std::string::npos)
+      << r.output;
+  // The same id: the agent's recorded answer (once the command's expiry passed), RateLimited.
+  const CtlRun again = swasctl(args);
+  EXPECT_EQ(again.exit_code, 1) << again.output << agent_->process().log();
+  EXPECT_NE(again.output.find("FAILED  agent RateLimited: "), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("\nhint: the gateway waited for the cloud's rate limit"), std::string::npos) << again.output;
+  const Json state = emulator_.state();
+  EXPECT_EQ(state.num({"actions", "StopInstances"}), 1) << state.text;
+  EXPECT_LT(state.num({"stops", kSlow}), 1) << state.text;
 }
 
 TEST_F(SwasctlTest, WaitForAnInstanceStuckInStoppingExits5) {
@@ -372,6 +493,126 @@ TEST_F(SwasctlTest, WaitAfterARefusedStopExits1AtOnce) {
   const CtlRun r = swasctl(args, 20s);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_EQ(r.output.rfind("FAILED  cloud 403 IncorrectInstanceStatus: no (RequestId R-2)\n", 0), 0u) << r.output;
+}
+
+// Several --instance options: one command with InstanceIds (and ForceStop with --force), its
+// one result listing them, then each instance followed to its own final message.
+TEST_F(SwasctlTest, WaitFollowsEveryInstanceOfOneCommand) {
+  ScriptedAgent fake(mosquitto_.uri(),
+                     {{kFakeResult3},
+                      {fake_lifecycle_of("i-b", "Stopping", false, "", 300)},
+                      {fake_lifecycle_of("i-a", "Stopping", false, "", 300)},
+                      {fake_lifecycle_of("i-x", "Stopped", true, "Stopped")},  // not one of ours
+                      {fake_lifecycle_of("i-a", "Stopped", true, "Stopped", 1500)},
+                      {fake_lifecycle_of("i-c", "Stopped", true, "Stopped", 1600)},
+                      {fake_lifecycle_of("i-b", "Stopped", true, "Stopped", 2100)}});
+  const CtlRun r = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", ScriptedAgent::gateway_id(),
+                            "--instance", "i-a", "--instance", "i-b", "--instance=i-c", "--region", "cn-hangzhou",
+                            "--force", "--id", "ctl-three-1", "--wait", "--wait-timeout", "20s"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "OK  RequestId R-fake3\n"
+            "    command ctl-three-1, 3 instances, RegionId cn-hangzhou, ClientToken tok, ForceStop true\n"
+            "    InstanceIds i-a i-b i-c\n"
+            "i-b  Stopping (0.3 s)\n"
+            "i-a  Stopping (0.3 s)\n"
+            "i-a  Stopped after 1.5 s\n"
+            "i-c  Stopped after 1.6 s\n"
+            "i-b  Stopped after 2.1 s\n"
+            "3 of 3 instances Stopped\n");
+  EXPECT_EQ(fake.commands(), 1);
+  const Json command(fake.last_command());
+  EXPECT_EQ(command.text, R"({"type":"command","id":"ctl-three-1","action":"StopInstance",)"
+                          R"("InstanceIds":["i-a","i-b","i-c"],"RegionId":"cn-hangzhou","ForceStop":true})");
+}
+
+// 6 (an instance will not stop) wins over 5 (another not Stopped in time).
+TEST_F(SwasctlTest, WaitWithSeveralInstancesExitsWithTheWorstOutcome) {
+  ScriptedAgent fake(mosquitto_.uri(), {{kFakeResult3},
+                                        {fake_lifecycle_of("i-a", "Stopping", true, "TimedOut", 5000)},
+                                        {fake_lifecycle_of("i-b", "Running", true, "UnexpectedStatus", 900)},
+                                        {fake_lifecycle_of("i-c", "Stopped", true, "Stopped", 800)}});
+  const CtlRun r = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", ScriptedAgent::gateway_id(),
+                            "--instance", "i-a", "--instance", "i-b", "--instance", "i-c", "--region", "cn-hangzhou",
+                            "--wait", "--wait-timeout", "20s"});
+  EXPECT_EQ(r.exit_code, 6) << r.output;
+  EXPECT_NE(r.output.find("\ni-c  Stopped after 0.8 s\n1 of 3 instances Stopped; TimedOut i-a; UnexpectedStatus i-b\n"),
+            std::string::npos)
+      << r.output;
+}
+
+// The wait runs out with one instance Stopped, one Stopping and one never reported: exit 5,
+// naming the two.
+TEST_F(SwasctlTest, WaitWithSeveralInstancesThatRunsOutNamesTheUnfinished) {
+  ScriptedAgent fake(mosquitto_.uri(), {{kFakeResult3},
+                                        {fake_lifecycle_of("i-a", "Stopped", true, "Stopped", 800)},
+                                        {fake_lifecycle_of("i-b", "Stopping", false, "", 300)}});
+  const CtlRun r = swasctl({"stop", "--broker", mosquitto_.uri(), "--gateway", ScriptedAgent::gateway_id(),
+                            "--instance", "i-a", "--instance", "i-b", "--instance", "i-c", "--region", "cn-hangzhou",
+                            "--id", "ctl-three-2", "--wait", "--wait-timeout", "1s"});
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  EXPECT_NE(r.output.find("NOT STOPPED  2 of 3 instances had no final state when swasctl stopped waiting after 1s "
+                          "(command ctl-three-2): i-b (Stopping), i-c (nothing reported)\n"),
+            std::string::npos)
+      << r.output;
+}
+
+// While the command waits for the cloud's rate limit the agent says so: a QUEUED line (on
+// stderr), never taken for the result; the result that follows is printed as usual.
+TEST_F(SwasctlTest, ProgressIsPrintedAndIsNotTheResult) {
+  ScriptedAgent fake(mosquitto_.uri(), {{fake_progress(24000)}, {kFakeResult}});
+  auto args = stop_args(ScriptedAgent::gateway_id(), "i-fake");
+  args.insert(args.end(), {"--id", "ctl-queued-1", "--timeout", "40s"});
+  const CtlRun r = swasctl(args, 60s);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "QUEUED  for the cloud's rate limit of StopInstances: the gateway sends the stop in about 24 s\n"
+            "    waiting for the cloud's rate limit of StopInstances (cloud.quota 10/60s)\n"
+            "OK  RequestId R-fake\n"
+            "    command ctl-queued-1, InstanceId i-fake, RegionId cn-hangzhou\n");
+  // --json: stdout is still the result alone; the progress line goes to stderr.
+  args.push_back("--json");
+  const std::string out = dir_.file("json-stdout.txt");
+  std::string command = "'" + std::string(SWASCTL_BIN) + "'";
+  for (const std::string& a : args) command += " '" + a + "'";
+  ASSERT_EQ(std::system((command + " >'" + out + "' 2>/dev/null").c_str()), 0);
+  std::string result = kFakeResult;
+  result.replace(result.find("{id}"), 4, "ctl-queued-1");
+  EXPECT_EQ(read_file(out), result + "\n");
+}
+
+// Progress does not extend --timeout: only progress came, so exit 3, with a hint that says the
+// command was waiting for the rate limit (not that the gateway may be offline).
+TEST_F(SwasctlTest, ProgressDoesNotExtendTheTimeout) {
+  ScriptedAgent fake(mosquitto_.uri(), {{fake_progress(60000)}});
+  auto args = stop_args(ScriptedAgent::gateway_id(), "i-fake");
+  args.insert(args.end(), {"--id", "ctl-queued-2", "--timeout", "1500ms"});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_GE(r.elapsed, 1500ms);
+  EXPECT_NE(r.output.find("QUEUED  for the cloud's rate limit of StopInstances: the gateway sends the stop in about "
+                          "60 s\n"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("\nhint: swasctl waits for the result "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("TIMEOUT  no result from gateway gw-fake within 1.5s (command ctl-queued-2)\n"
+                          "hint: the command was waiting for the cloud's rate limit"),
+            std::string::npos)
+      << r.output;
+}
+
+// A command over the gateway's 8192-byte limit would be answered InvalidCommand with id null,
+// which swasctl could not match: it is refused before anything is sent.
+TEST_F(SwasctlTest, ACommandOverThePayloadLimitIsNotSent) {
+  ScriptedAgent fake(mosquitto_.uri(), {{kFakeResult}});
+  std::vector<std::string> args = {"stop", "--broker", mosquitto_.uri(), "--gateway", ScriptedAgent::gateway_id(),
+                                    "--region", "cn-hangzhou"};
+  for (int i = 0; i < 100; ++i) args.insert(args.end(), {"--instance", std::string(100, 'x') + std::to_string(i)});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("over the gateway's limit of 8192"), std::string::npos) << r.output;
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(fake.commands(), 0);
 }
 
 TEST_F(SwasctlTest, StopOfAStoppedInstanceExits1WithIncorrectInstanceStatusAndAHint) {
