@@ -229,6 +229,23 @@ TEST(RatePacer, WhileHeldOneProbeAtATime) {
   }
 }
 
+TEST(RatePacer, AnAnswerToACallMadeBeforeTheHoldDoesNotEndIt) {
+  // Two calls out; the cloud throttles one. The other one's answer says nothing about the cloud
+  // now (it got in before the limit): the hold stays until a probe is answered.
+  RatePacer p({});
+  p.started(kStop, 0);
+  p.started(kStop, 0);
+  p.ended(kStop, 100, CallEnd::Throttled, std::nullopt);
+  p.ended(kStop, 150, CallEnd::Answered, std::nullopt);
+  EXPECT_TRUE(p.held(kStop));
+  EXPECT_EQ(p.next_start(kStop, 150), 1100);
+  p.started(kStop, 1100);  // the probe
+  EXPECT_FALSE(p.next_start(kStop, 1100).has_value());
+  p.ended(kStop, 1200, CallEnd::Answered, std::nullopt);
+  EXPECT_FALSE(p.held(kStop));
+  EXPECT_EQ(p.next_start(kStop, 1200), 1200);
+}
+
 TEST(RatePacer, AnUnansweredProbeKeepsTheHold) {
   RatePacer p({});
   p.started(kStop, 0);
@@ -335,6 +352,19 @@ TEST(RatePacer, NeverMoreThanNCallsEndInAnyWindowRandomised) {
     const std::int64_t span = std::int64_t{quota.window_ms} + kMargin - 1;
     EXPECT_LE(most_in_a_window(ends, span), quota.calls) << quota.calls << "/" << quota.window_ms << "ms";
     EXPECT_LE(most_in_a_window(received, span), quota.calls) << quota.calls << "/" << quota.window_ms << "ms";
+    // And no call started while a throttle's first hold (1 s) ran, unless a probe was answered
+    // in between (a probe: a call started after the pacer learnt of the throttle).
+    for (const auto& t : done) {
+      if (t.how != CallEnd::Throttled) continue;
+      for (const auto& c : done) {
+        if (c.started_as < t.ended_as || c.start >= t.end + RatePacer::kFirstHoldMs) continue;
+        const bool probe_answered = std::any_of(done.begin(), done.end(), [&](const SimCall& p) {
+          return p.how == CallEnd::Answered && p.started_as > t.ended_as && p.ended_as < c.started_as;
+        });
+        if (!probe_answered)
+          ADD_FAILURE() << "a call started at " << c.start << " during the hold after a throttle at " << t.end;
+      }
+    }
   }
 }
 
