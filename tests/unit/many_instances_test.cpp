@@ -196,6 +196,36 @@ TEST(ManyInstances, ForceStopWithInstanceIdIsRefused) {
   }
 }
 
+// "Checked in the order of "Commands" above, at the place of InstanceId": the wrong types of every
+// field (step 7) before missing fields (step 8) before the InstanceId(s) rules (step 9) before the
+// later fields' rules (steps 10-12).
+TEST(ManyInstances, RulesAreCheckedAtThePlaceOfInstanceId) {
+  // Step 7: a wrong type anywhere comes before an InstanceIds value rule.
+  auto r = rejected(command(R"("InstanceIds":["i-1","i-1"],"ClientToken":7)"));
+  EXPECT_EQ(r.code, AgentError::InvalidCommand) << r.message;
+  EXPECT_EQ(r.message, "ClientToken must be a string");
+  r = rejected(R"({"id":"c-1","action":"StopInstance","RegionId":5,"InstanceIds":[]})");
+  EXPECT_EQ(r.code, AgentError::InvalidCommand) << r.message;
+  EXPECT_EQ(r.message, "RegionId must be a string");
+  r = rejected(command(R"("InstanceId":"i-1","ForceStop":true,"ClientToken":["t"])"));
+  EXPECT_EQ(r.code, AgentError::InvalidCommand) << r.message;
+  // InstanceIds' own type comes at InstanceId's place: before RegionId's.
+  r = rejected(R"({"id":"c-1","action":"StopInstance","RegionId":5,"InstanceIds":"i-1"})");
+  EXPECT_EQ(r.message, "InstanceIds must be an array of strings");
+  // Step 8: a missing RegionId comes before an InstanceIds value rule.
+  for (const char* ids : {"[]", R"(["i-1","i-1"])", R"([""])"}) {
+    r = rejected(std::string(R"({"id":"c-1","action":"StopInstance","InstanceIds":)") + ids + "}");
+    EXPECT_EQ(r.code, AgentError::MissingParameter) << ids << ": " << r.message;
+    EXPECT_EQ(r.message, "RegionId is required") << ids;
+  }
+  // Step 9 before steps 10-12: InstanceIds' rules come before RegionId's characters, the
+  // ClientToken's and expiresAt's rules.
+  r = rejected(R"({"id":"c-1","action":"StopInstance","RegionId":"CN","InstanceIds":["i-1","i-1"]})");
+  EXPECT_EQ(r.message, "InstanceIds lists i-1 twice");
+  r = rejected(command(R"("InstanceIds":[],"ClientToken":"caf\u00e9","expiresAt":"soon")"));
+  EXPECT_EQ(r.message, "InstanceIds must list 1-100 instances (it lists 0)");
+}
+
 // --- Results, progress and lifecycle messages ----------------------------------------------------
 
 StopCommand example_command() {
