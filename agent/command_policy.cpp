@@ -153,6 +153,12 @@ std::optional<std::string> authentication_failure(std::string_view payload, std:
   if (issued_at.empty()) return std::string("the command carries no issuedAt");
   std::int64_t issued_ms = 0;
   if (!parse_rfc3339_utc_ms(issued_at, issued_ms)) return std::string("issuedAt is not an RFC 3339 UTC time");
+  // The canonical form (swas-command-v1) does not cover InstanceIds or ForceStop: whoever relays a
+  // signed command could change them, so a signed command cannot carry them (docs/security.md).
+  if (cJSON_GetObjectItemCaseSensitive(root.get(), "InstanceIds") ||
+      cJSON_GetObjectItemCaseSensitive(root.get(), "ForceStop"))
+    return std::string("the signature (swas-command-v1) does not cover InstanceIds or ForceStop; send signed "
+                       "commands with InstanceId");
   const SignedFields f{member(root.get(), "id"), member(root.get(), "action"), member(root.get(), "InstanceId"),
                        member(root.get(), "RegionId"), member(root.get(), "ClientToken"), issued_at,
                        member(root.get(), "expiresAt")};

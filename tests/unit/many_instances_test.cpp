@@ -328,6 +328,27 @@ TEST(ManyInstancesPolicy, EveryIdMustBeAllowedAndTheFirstRefusedIsNamed) {
   EXPECT_NE(why->find("allowed_regions"), std::string::npos);
 }
 
+// A signed command's InstanceIds and ForceStop are what it was signed with: changed after
+// signing, the command is not authentic.
+TEST(ManyInstancesPolicy, ASignedCommandsInstanceIdsCannotBeChanged) {
+  const std::string key = "an-example-command-key-32-bytes!";
+  const SignedFields f{"c-7", "StopInstance", "", "cn-hangzhou", "tok-7", "2026-11-26T10:00:00Z", ""};
+  const std::string sig = command_signature(key, kGw, f);
+  const std::int64_t now = 1795687200000;  // 2026-11-26T10:00:00Z
+  auto signed_command = [&](const std::string& ids, const std::string& force) {
+    return R"({"id":"c-7","action":"StopInstance","RegionId":"cn-hangzhou","ClientToken":"tok-7",)"
+           R"("issuedAt":"2026-11-26T10:00:00Z","signature":")" +
+           sig + R"(","InstanceIds":)" + ids + force + "}";
+  };
+  // Whatever InstanceIds and ForceStop the sender meant, a relay must not be able to swap them.
+  const std::string swapped = signed_command(R"(["i-prod-1","i-prod-2"])", "");
+  const std::string forced = signed_command(R"(["i-1"])", R"(,"ForceStop":true)");
+  EXPECT_TRUE(authentication_failure(swapped, key, kGw, now, 300).has_value())
+      << "a signature made for no instance list accepts any list";
+  EXPECT_TRUE(authentication_failure(forced, key, kGw, now, 300).has_value())
+      << "a signature made without ForceStop accepts ForceStop";
+}
+
 // --- The StopInstances request -------------------------------------------------------------------
 
 const Endpoint kEndpoint{"swas.cn-hangzhou.aliyuncs.com", 443, "swas.cn-hangzhou.aliyuncs.com"};
