@@ -225,6 +225,7 @@ class FakePacer final : public CallPacer {
   static Step wait_until_deadline(std::optional<std::int64_t> told) {
     return Step{Turn::Deadline, true, told, 0, true};
   }
+  static Step shutting_down() { return Step{Turn::ShuttingDown, false, std::nullopt, 0, false}; }
 
   FakeClock* clock = nullptr;
   std::deque<Step> script;
