@@ -424,6 +424,22 @@ TEST_F(JournalTest, AJournalWithoutTheInstanceIdsColumnsIsMigratedInPlace) {
   }
 }
 
+// A power cut between the migration's two ALTER TABLE statements (each commits on its own) leaves
+// instance_ids without force_stop: the next start completes the migration.
+TEST_F(JournalTest, AMigrationCutShortIsCompletedAtTheNextOpen) {
+  run_sql(options.path, std::string(kIssue12Schema) +
+                            "ALTER TABLE commands ADD COLUMN instance_ids TEXT NOT NULL DEFAULT '';");
+  auto j = open();
+  ASSERT_NE(j, nullptr);
+  const auto unfinished = j->unfinished();
+  ASSERT_EQ(unfinished.size(), 1u);
+  EXPECT_EQ(unfinished[0].id, "old");
+  auto begun = j->begin(many_record("new", {"i-1"}, true));
+  ASSERT_TRUE(begun.has_value()) << begun.error();
+  EXPECT_EQ(begun->state, BeginState::New);
+  EXPECT_EQ(j->unfinished().size(), 2u);
+}
+
 TEST_F(JournalTest, TheFollowsOfAnInstanceIdsCommandAreKeyedAndAcknowledgedPerInstance) {
   auto rec_of = [](const std::string& instance) {
     FollowRecord f = follow_of("m");
