@@ -62,24 +62,20 @@ bool is_instance_id(std::string_view s) {
 }
 
 // InstanceIds (1..100 distinct ids, each an InstanceId) and ForceStop (docs/contract.md, "Many
-// instances in one command"). Leaves `cmd` untouched when the command has neither.
-std::optional<CommandRejection> read_many(const cJSON* object, bool has_instance_id, StopCommand& cmd) {
-  const cJSON* ids = cJSON_GetObjectItemCaseSensitive(object, "InstanceIds");
-  const cJSON* force = cJSON_GetObjectItemCaseSensitive(object, "ForceStop");
+// instances in one command"), checked at the place of InstanceId: their types with the other
+// fields' types (step 7), then their values (step 9, after the missing fields of step 8).
+std::optional<CommandRejection> check_many_types(const cJSON* ids, const cJSON* force, const StopCommand& cmd) {
   if (ids && !cJSON_IsArray(ids)) return reject(cmd.id, AgentError::InvalidCommand, "InstanceIds must be an array of strings");
   if (ids)
     for (const cJSON* item = ids->child; item; item = item->next)
       if (!cJSON_IsString(item) || !item->valuestring)
         return reject(cmd.id, AgentError::InvalidCommand, "InstanceIds must be an array of strings");
   if (force && !cJSON_IsBool(force)) return reject(cmd.id, AgentError::InvalidCommand, "ForceStop must be true or false");
-  if (ids && has_instance_id)
-    return reject(cmd.id, AgentError::InvalidParameter, "give InstanceId or InstanceIds, not both");
-  if (!ids) {
-    if (force && has_instance_id)
-      return reject(cmd.id, AgentError::InvalidParameter,
-                    "ForceStop needs InstanceIds (the StopInstance API has no force stop): send \"InstanceIds\": [\"…\"]");
-    return std::nullopt;
-  }
+  return std::nullopt;
+}
+
+// The values of InstanceIds (present and of the right type) into `cmd`.
+std::optional<CommandRejection> read_many(const cJSON* ids, const cJSON* force, StopCommand& cmd) {
   const int n = cJSON_GetArraySize(ids);
   if (n == 0 || n > static_cast<int>(limits::kMaxInstanceIdsPerCommand))
     return reject(cmd.id, AgentError::InvalidParameter,
@@ -105,7 +101,9 @@ std::variant<StopCommand, CommandRejection> read_stop_fields(const cJSON* object
   bool wrong = false;
   auto instance = string_member(object, "InstanceId", wrong);
   if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "InstanceId must be a string");
-  if (auto r = read_many(object, instance.has_value(), cmd)) return std::move(*r);
+  const cJSON* ids = cJSON_GetObjectItemCaseSensitive(object, "InstanceIds");
+  const cJSON* force = cJSON_GetObjectItemCaseSensitive(object, "ForceStop");
+  if (auto r = check_many_types(ids, force, cmd)) return std::move(*r);
   auto region = string_member(object, "RegionId", wrong);
   if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "RegionId must be a string");
   auto token = string_member(object, "ClientToken", wrong);
@@ -113,13 +111,21 @@ std::variant<StopCommand, CommandRejection> read_stop_fields(const cJSON* object
   auto expires = string_member(object, "expiresAt", wrong);
   if (wrong) return reject(cmd.id, AgentError::InvalidCommand, "expiresAt must be a string");
 
-  if (!cmd.many() && (!instance || instance->empty()))
+  if (ids && instance)
+    return reject(cmd.id, AgentError::InvalidParameter, "give InstanceId or InstanceIds, not both");
+  if (!ids && (!instance || instance->empty()))
     return reject(cmd.id, AgentError::MissingParameter, "InstanceId is required");
   if (!region || region->empty())
     return reject(cmd.id, AgentError::MissingParameter, "RegionId is required");
-  if (!cmd.many() && !is_instance_id(*instance))
+  if (ids) {
+    if (auto r = read_many(ids, force, cmd)) return std::move(*r);
+  } else if (force) {
+    return reject(cmd.id, AgentError::InvalidParameter,
+                  "ForceStop needs InstanceIds (the StopInstance API has no force stop): send \"InstanceIds\": [\"…\"]");
+  } else if (!is_instance_id(*instance)) {
     return reject(cmd.id, AgentError::InvalidParameter,
                   "InstanceId must be at most 256 bytes of UTF-8 text without control characters");
+  }
   if (!is_region_id(*region))
     return reject(cmd.id, AgentError::InvalidParameter,
                   "RegionId must be 1-64 characters of a-z, 0-9 and -");

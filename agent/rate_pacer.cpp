@@ -73,11 +73,19 @@ std::optional<std::int64_t> RatePacer::next_start(std::string_view action, std::
   return t;
 }
 
-void RatePacer::started(std::string_view action, std::int64_t) { ++at(action).in_flight; }
+void RatePacer::started(std::string_view action, std::int64_t) {
+  Action& a = at(action);
+  ++a.in_flight;
+  if (a.hold_ms > 0) a.probe_out = true;  // while held, only one call is out: this probe
+}
 
 void RatePacer::ended(std::string_view action, std::int64_t now, CallEnd end, std::optional<std::uint32_t> retry_after_ms) {
   Action& a = at(action);
   if (a.in_flight > 0) --a.in_flight;
+  // While held, the call that ends is the probe when one is out; any other was sent before the
+  // hold, and its answer says nothing about the cloud now.
+  const bool probe = a.probe_out;
+  a.probe_out = false;
   if (a.quota) {
     // Every call counts, throttled or unanswered too: the cloud may have counted it.
     a.ends.insert(std::upper_bound(a.ends.begin(), a.ends.end(), now), now);
@@ -87,7 +95,7 @@ void RatePacer::ended(std::string_view action, std::int64_t now, CallEnd end, st
     a.hold_ms = a.hold_ms == 0 ? kFirstHoldMs : std::min(a.hold_ms * 2, kMaxHoldMs);
     const std::int64_t wait = std::max<std::int64_t>(a.hold_ms, retry_after_ms.value_or(0));
     a.hold_until = std::max(a.hold_until, now + wait);
-  } else if (end == CallEnd::Answered) {
+  } else if (end == CallEnd::Answered && (a.hold_ms == 0 || probe)) {
     a.hold_ms = 0;
     a.hold_until = 0;
   }

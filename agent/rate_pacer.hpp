@@ -56,6 +56,7 @@ class RatePacer {
     std::deque<std::int64_t> ends;  // end times of the last quota.calls calls (configured quota only)
     std::int64_t hold_until = 0;    // no call before this
     std::int64_t hold_ms = 0;       // 0: not held; else the current hold, doubling per throttle
+    bool probe_out = false;         // the call in flight started while held (only it can end the hold)
   };
   Action& at(std::string_view action);
 

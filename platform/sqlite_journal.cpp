@@ -104,16 +104,22 @@ std::string join_lines(const std::vector<std::string>& items) {
   return out;
 }
 
-// Columns added after the first release of the table (issue 13): added to an older file in place.
+// Columns added after the first release of the table (issue 13): added to an older file in place,
+// each one that is missing (a power cut may have come between two ALTER TABLEs).
 std::string migrate(sqlite3* db) {
-  bool has_instance_ids = false;
+  bool has_instance_ids = false, has_force_stop = false;
   {
     Stmt info(db, "PRAGMA table_info(commands);");
-    while (info.step() == SQLITE_ROW) has_instance_ids = has_instance_ids || info.col_text(1) == "instance_ids";
+    while (info.step() == SQLITE_ROW) {
+      has_instance_ids = has_instance_ids || info.col_text(1) == "instance_ids";
+      has_force_stop = has_force_stop || info.col_text(1) == "force_stop";
+    }
   }
-  if (has_instance_ids) return "";
-  return exec(db, "ALTER TABLE commands ADD COLUMN instance_ids TEXT NOT NULL DEFAULT '';"
-                  "ALTER TABLE commands ADD COLUMN force_stop INTEGER NOT NULL DEFAULT 0;");
+  std::string err;
+  if (!has_instance_ids) err = exec(db, "ALTER TABLE commands ADD COLUMN instance_ids TEXT NOT NULL DEFAULT '';");
+  if (err.empty() && !has_force_stop)
+    err = exec(db, "ALTER TABLE commands ADD COLUMN force_stop INTEGER NOT NULL DEFAULT 0;");
+  return err;
 }
 
 }  // namespace

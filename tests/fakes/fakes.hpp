@@ -2,6 +2,7 @@
 #pragma once
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -193,6 +194,73 @@ class FakeTelemetry final : public Telemetry {
     (o == CommandOutcome::Succeeded ? succeeded : o == CommandOutcome::Failed ? failed : rejected)++;
     if (!error.empty()) last_error = std::string(error);
   }
+};
+
+// The rate-quota pacer, scripted: each acquire() takes the next step (Go when none is left). A step
+// may first call on_wait, and may move the clock (the time the caller waited); `until_deadline`
+// moves it to the caller's deadline and answers Deadline. Records every acquire() and ended(), and
+// counts a Go not followed by its ended() (`unended`).
+class FakePacer final : public CallPacer {
+ public:
+  struct Step {
+    Turn turn = Turn::Go;
+    bool call_on_wait = false;
+    std::optional<std::int64_t> wait_ms;  // what on_wait is told
+    std::int64_t advance_ms = 0;          // the clock moves this much before the answer
+    bool until_deadline = false;          // the clock moves to the deadline; the answer is Deadline
+  };
+  struct Acquired {
+    std::string action;
+    std::int64_t deadline_ms;
+  };
+  struct Ended {
+    std::string action;
+    CallEnd end;
+    std::optional<std::uint32_t> retry_after_ms;
+  };
+  static Step go() { return Step{}; }
+  static Step wait_then_go(std::optional<std::int64_t> told, std::int64_t ms) {
+    return Step{Turn::Go, true, told, ms, false};
+  }
+  static Step wait_until_deadline(std::optional<std::int64_t> told) {
+    return Step{Turn::Deadline, true, told, 0, true};
+  }
+  static Step shutting_down() { return Step{Turn::ShuttingDown, false, std::nullopt, 0, false}; }
+
+  FakeClock* clock = nullptr;
+  std::deque<Step> script;
+  std::vector<Acquired> acquired;
+  std::vector<Ended> ended_calls;
+  std::map<std::string, std::string> quota_texts;
+  int unended = 0;
+
+  Turn acquire(std::string_view action, std::int64_t deadline_ms,
+               const std::function<void(std::optional<std::int64_t>)>& on_wait) override {
+    acquired.push_back({std::string(action), deadline_ms});
+    Step step;
+    if (!script.empty()) {
+      step = script.front();
+      script.pop_front();
+    }
+    if (step.call_on_wait) on_wait(step.wait_ms);
+    if (clock) {
+      clock->now_ms += step.advance_ms;
+      if (step.until_deadline && clock->now_unix_ms() < deadline_ms) clock->now_ms = deadline_ms - clock->offset;
+    }
+    if (step.turn == Turn::Go) ++unended;
+    return step.turn;
+  }
+  void ended(std::string_view action, CallEnd end, std::optional<std::uint32_t> retry_after_ms) override {
+    ended_calls.push_back({std::string(action), end, retry_after_ms});
+    --unended;
+  }
+  std::string quota_text(std::string_view action) const override {
+    auto it = quota_texts.find(std::string(action));
+    return it == quota_texts.end() ? "" : it->second;
+  }
+  // Calls "already waiting" as the processor's intake sees them (0: none).
+  std::size_t waiting_calls = 0;
+  std::size_t waiting(std::string_view) override { return waiting_calls; }
 };
 
 }  // namespace swas::fakes

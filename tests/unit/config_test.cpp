@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace swas {
 namespace {
 
@@ -254,6 +256,66 @@ TEST(Config, FollowHasDefaultsBoundsAndTypes) {
   }
   EXPECT_NE(config_error(base + R"(,"follow":{"interval_ms":50}})").message.find("100 to 3600000"),
             std::string::npos);
+}
+
+// cloud.quota and cloud.quota_max_wait_s (docs/contract.md, "The account's rate quota").
+TEST(Config, CloudQuotaPerActionAndTheLongestWait) {
+  const std::string base = R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"})";
+  auto c = parse_config(base + "}");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->cloud.quota.empty());
+  EXPECT_EQ(c->cloud.quota_max_wait_s, 3600u);
+  c = parse_config(base + R"(,"cloud":{"quota":{}}})");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_TRUE(c->cloud.quota.empty());
+
+  c = parse_config(base + R"(,"cloud":{"quota":{"StopInstance":"10/60s","StopInstances":"100/500ms",)"
+                          R"("ListInstanceStatus":"100000/86400s"},"quota_max_wait_s":86400}})");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_EQ(c->cloud.quota, (std::map<std::string, std::string>{{"StopInstance", "10/60s"},
+                                                                {"StopInstances", "100/500ms"},
+                                                                {"ListInstanceStatus", "100000/86400s"}}));
+  EXPECT_EQ(c->cloud.quota_max_wait_s, 86400u);
+  c = parse_config(base + R"(,"cloud":{"quota":{"ListInstanceStatus":"1/1ms"},"quota_max_wait_s":1}})");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_EQ(c->cloud.quota.size(), 1u);
+  EXPECT_EQ(c->cloud.quota_max_wait_s, 1u);
+
+  for (const auto& [json, key] : std::vector<std::pair<std::string, std::string>>{
+           {R"("quota":"10/60s")", "cloud.quota"},
+           {R"("quota":["StopInstance","10/60s"])", "cloud.quota"},
+           {R"("quota":null)", "cloud.quota"},
+           {R"("quota":{"RebootInstance":"10/60s"})", "cloud.quota.RebootInstance"},
+           {R"("quota":{"stopinstance":"10/60s"})", "cloud.quota.stopinstance"},
+           {R"("quota":{"StopInstance":"10/60s","StopInstance":"5/60s"})", "cloud.quota.StopInstance"},
+           {R"("quota":{"StopInstance":"10/60"})", "cloud.quota.StopInstance"},
+           {R"("quota":{"StopInstance":"0/60s"})", "cloud.quota.StopInstance"},
+           {R"("quota":{"StopInstances":"100001/60s"})", "cloud.quota.StopInstances"},
+           {R"("quota":{"ListInstanceStatus":"10/86401s"})", "cloud.quota.ListInstanceStatus"},
+           {R"("quota":{"StopInstance":"10/1m"})", "cloud.quota.StopInstance"},
+           {R"("quota":{"StopInstance":" 10/60s"})", "cloud.quota.StopInstance"},
+           {R"("quota":{"StopInstance":"-10/60s"})", "cloud.quota.StopInstance"},
+           {R"("quota":{"StopInstance":""})", "cloud.quota.StopInstance"},
+           {R"("quota":{"StopInstance":10})", "cloud.quota.StopInstance"},
+           {R"("quota":{"StopInstance":null})", "cloud.quota.StopInstance"},
+           {R"("quota":{"StopInstance":{"calls":10,"window_s":60}})", "cloud.quota.StopInstance"},
+           {R"("quota_max_wait_s":0)", "cloud.quota_max_wait_s"},
+           {R"("quota_max_wait_s":86401)", "cloud.quota_max_wait_s"},
+           {R"("quota_max_wait_s":-1)", "cloud.quota_max_wait_s"},
+           {R"("quota_max_wait_s":"3600")", "cloud.quota_max_wait_s"},
+           {R"("quota_max_wait_s":60.5)", "cloud.quota_max_wait_s"},
+           {R"("quota_max_wait_s":1e300)", "cloud.quota_max_wait_s"},
+           {R"("quota_max_wait":60)", "cloud.quota_max_wait"},
+       }) {
+    const ConfigError e = config_error(base + R"(,"cloud":{)" + json + "}}");
+    EXPECT_EQ(e.key, key) << json << ": " << e.message;
+    EXPECT_FALSE(e.message.empty()) << json;
+  }
+  // The message says the form, with an example.
+  EXPECT_NE(config_error(base + R"(,"cloud":{"quota":{"StopInstance":"10 per minute"}}})").message.find("\"10/60s\""),
+            std::string::npos);
+  // A NUL cannot cut a value short into a valid one.
+  EXPECT_FALSE(parse_config(base + R"(,"cloud":{"quota":{"StopInstance":"10/60s\u0000junk"}}})").has_value());
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <fstream>
 #include <thread>
 
@@ -303,6 +305,194 @@ TEST_F(JournalTest, AJournalWithoutTheFollowsTableGetsIt) {
   EXPECT_EQ(j->follows().following.size(), 1u);
   EXPECT_EQ(j->follow_finished("old", "FINAL"), "");
   EXPECT_EQ(j->follows().awaiting_ack.size(), 1u);
+}
+
+// --- InstanceIds commands (issue 13) --------------------------------------------------------------
+
+JournalRecord many_record(const std::string& id, std::vector<std::string> ids, bool force) {
+  JournalRecord rec{id, "StopInstance", "", "cn-hangzhou", "tok-" + id, Route{"reply/" + id, "corr"}, 2000, std::nullopt};
+  rec.instance_ids = std::move(ids);
+  rec.force_stop = force;
+  return rec;
+}
+
+// Executes `sql` on the journal file with a connection of its own.
+void run_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+std::vector<std::string> columns_of_commands(const std::string& path) {
+  std::vector<std::string> out;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA table_info(commands);", -1, &s, nullptr);
+  while (sqlite3_step(s) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 1)));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST_F(JournalTest, AnInstanceIdsCommandRoundTripsThroughBeginAndUnfinished) {
+  const std::vector<std::string> ids = {"ace0706b2ac4454d984295a94213abcd", "i-\xe4\xb8\xad", "i-3"};
+  {
+    auto j = open();
+    ASSERT_EQ(j->begin(many_record("m", ids, true))->state, BeginState::New);
+    ASSERT_EQ(j->begin(many_record("one-id", {"i-only"}, false))->state, BeginState::New);
+    ASSERT_EQ(j->begin(record("single"))->state, BeginState::New);
+  }
+  auto j = open();
+  const auto unfinished = j->unfinished();
+  ASSERT_EQ(unfinished.size(), 3u);
+  std::map<std::string, JournalRecord> by_id;
+  for (const auto& r : unfinished) by_id[r.id] = r;
+  EXPECT_EQ(by_id["m"].instance_ids, ids);
+  EXPECT_TRUE(by_id["m"].force_stop);
+  EXPECT_EQ(by_id["m"].instance_id, "");
+  EXPECT_EQ(by_id["m"].client_token, "tok-m");
+  EXPECT_EQ(by_id["one-id"].instance_ids, std::vector<std::string>{"i-only"});
+  EXPECT_FALSE(by_id["one-id"].force_stop);
+  EXPECT_TRUE(by_id["single"].instance_ids.empty());
+  EXPECT_FALSE(by_id["single"].force_stop);
+  EXPECT_EQ(by_id["single"].instance_id, "i-single");
+  // A hundred ids of 256 bytes survive too.
+  std::vector<std::string> many;
+  for (int i = 0; i < 100; ++i) many.push_back(std::to_string(i) + std::string(250, 'x'));
+  ASSERT_EQ(j->begin(many_record("big", many, false))->state, BeginState::New);
+  for (const auto& r : j->unfinished()) {
+    if (r.id != "big") continue;
+    EXPECT_EQ(r.instance_ids, many);
+  }
+}
+
+// The schema of issue 12: commands without instance_ids/force_stop, and follows.
+const char* kIssue12Schema =
+    "PRAGMA journal_mode=WAL;"
+    "CREATE TABLE commands ("
+    " id TEXT PRIMARY KEY, action TEXT NOT NULL, instance_id TEXT NOT NULL, region_id TEXT NOT NULL,"
+    " client_token TEXT NOT NULL, route_topic TEXT NOT NULL, route_correlation BLOB NOT NULL,"
+    " accepted_ms INTEGER NOT NULL, expires_at_ms INTEGER, state INTEGER NOT NULL,"
+    " result TEXT, finished_ms INTEGER);"
+    "CREATE INDEX commands_by_state ON commands(state, finished_ms);"
+    "CREATE TABLE follows ("
+    " id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, region_id TEXT NOT NULL, request_id TEXT NOT NULL,"
+    " route_topic TEXT NOT NULL, route_correlation BLOB NOT NULL, accepted_ms INTEGER NOT NULL,"
+    " deadline_ms INTEGER NOT NULL, reported_status TEXT NOT NULL, state INTEGER NOT NULL,"
+    " final TEXT, finished_ms INTEGER);"
+    "INSERT INTO commands VALUES('old','StopInstance','i-old','cn-hangzhou','tok','t',x'',1,NULL,0,NULL,NULL);"
+    "INSERT INTO commands VALUES('done','StopInstance','i-done','cn-hangzhou','tok','t',x'',1,NULL,1,'R',5);"
+    "INSERT INTO follows VALUES('done','i-done','cn-hangzhou','REQ','t',x'',1,601000,'Stopping',0,NULL,NULL);";
+
+TEST_F(JournalTest, AJournalWithoutTheInstanceIdsColumnsIsMigratedInPlace) {
+  run_sql(options.path, kIssue12Schema);
+  {
+    auto j = open();
+    ASSERT_NE(j, nullptr);
+    const auto unfinished = j->unfinished();
+    ASSERT_EQ(unfinished.size(), 1u);
+    EXPECT_EQ(unfinished[0].id, "old");
+    EXPECT_EQ(unfinished[0].instance_id, "i-old");
+    EXPECT_TRUE(unfinished[0].instance_ids.empty());
+    EXPECT_FALSE(unfinished[0].force_stop);
+    const auto backlog = j->follows();
+    ASSERT_EQ(backlog.following.size(), 1u);
+    EXPECT_EQ(backlog.following[0].id, "done");
+    EXPECT_FALSE(backlog.following[0].many);
+    EXPECT_EQ(backlog.following[0].reported_status, "Stopping");
+    ASSERT_EQ(j->begin(many_record("new", {"i-1", "i-2"}, true))->state, BeginState::New);
+    EXPECT_EQ(j->begin(record("done"))->state, BeginState::Finished);  // its result is still known
+  }
+  const auto columns = columns_of_commands(options.path);
+  EXPECT_NE(std::find(columns.begin(), columns.end(), "instance_ids"), columns.end());
+  EXPECT_NE(std::find(columns.begin(), columns.end(), "force_stop"), columns.end());
+  // Opening the migrated file again changes nothing.
+  auto j = open();
+  ASSERT_NE(j, nullptr);
+  EXPECT_EQ(columns_of_commands(options.path), columns);
+  const auto unfinished = j->unfinished();
+  ASSERT_EQ(unfinished.size(), 2u);
+  for (const auto& r : unfinished) {
+    if (r.id != "new") continue;
+    EXPECT_EQ(r.instance_ids, (std::vector<std::string>{"i-1", "i-2"}));
+    EXPECT_TRUE(r.force_stop);
+  }
+}
+
+// A power cut between the migration's two ALTER TABLE statements (each commits on its own) leaves
+// instance_ids without force_stop: the next start completes the migration.
+TEST_F(JournalTest, AMigrationCutShortIsCompletedAtTheNextOpen) {
+  run_sql(options.path, std::string(kIssue12Schema) +
+                            "ALTER TABLE commands ADD COLUMN instance_ids TEXT NOT NULL DEFAULT '';");
+  auto j = open();
+  ASSERT_NE(j, nullptr);
+  const auto unfinished = j->unfinished();
+  ASSERT_EQ(unfinished.size(), 1u);
+  EXPECT_EQ(unfinished[0].id, "old");
+  auto begun = j->begin(many_record("new", {"i-1"}, true));
+  ASSERT_TRUE(begun.has_value()) << begun.error();
+  EXPECT_EQ(begun->state, BeginState::New);
+  EXPECT_EQ(j->unfinished().size(), 2u);
+}
+
+TEST_F(JournalTest, TheFollowsOfAnInstanceIdsCommandAreKeyedAndAcknowledgedPerInstance) {
+  auto rec_of = [](const std::string& instance) {
+    FollowRecord f = follow_of("m");
+    f.instance_id = instance;
+    f.many = true;
+    return f;
+  };
+  const FollowRecord f1 = rec_of("i-1"), f2 = rec_of("i-2"), f3 = rec_of("i-3");
+  {
+    auto j = open();
+    j->begin(many_record("m", {"i-1", "i-2", "i-3"}, false));
+    ASSERT_TRUE(j->finish("m", "RESULT-M", {f1, f2, f3}).has_value());
+    j->acknowledge("m");  // the result's ack: the follows stay
+    EXPECT_EQ(j->follow_reported(f2.key(), "Stopping"), "");
+    clock.now_ms += 10;
+    EXPECT_EQ(j->follow_finished(f1.key(), "FINAL-1"), "");
+  }
+  auto j = open();
+  FollowBacklog backlog = j->follows();
+  ASSERT_EQ(backlog.following.size(), 2u);
+  std::map<std::string, FollowRecord> following;
+  for (const auto& f : backlog.following) following[f.instance_id] = f;
+  ASSERT_TRUE(following.count("i-2") && following.count("i-3"));
+  for (const auto& [instance, f] : following) {
+    EXPECT_EQ(f.id, "m") << instance;  // the command id, without the instance
+    EXPECT_TRUE(f.many) << instance;
+    EXPECT_EQ(f.key(), std::string("m\x1f") + instance);
+    EXPECT_EQ(f.request_id, "REQ-m");
+    EXPECT_EQ(f.route.correlation_data, std::string("c\0rr", 4));
+  }
+  EXPECT_EQ(following["i-2"].reported_status, "Stopping");
+  EXPECT_EQ(following["i-3"].reported_status, "");
+  EXPECT_EQ(backlog.awaiting_ack, std::vector<std::string>{f1.key()});
+  // The final message of i-1 is republished under its own ack key until acknowledged.
+  auto pending = j->unacknowledged(clock.now_ms + 1);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, lifecycle_ack_key(f1.key()));
+  EXPECT_EQ(pending[0].payload, "FINAL-1");
+  // The other instances' keys do not acknowledge it, nor does the command's own id.
+  j->acknowledge(lifecycle_ack_key(f2.key()));
+  j->acknowledge(lifecycle_ack_key("m"));
+  EXPECT_EQ(j->unacknowledged(clock.now_ms + 1).size(), 1u);
+  EXPECT_EQ(j->follows().following.size(), 2u);
+  j->acknowledge(lifecycle_ack_key(f1.key()));
+  EXPECT_TRUE(j->unacknowledged(clock.now_ms + 1).empty());
+  backlog = j->follows();
+  EXPECT_TRUE(backlog.awaiting_ack.empty());
+  EXPECT_EQ(backlog.following.size(), 2u);
+  // Dropping one instance's follow leaves the others.
+  EXPECT_EQ(j->follow_dropped(f3.key()), "");
+  backlog = j->follows();
+  ASSERT_EQ(backlog.following.size(), 1u);
+  EXPECT_EQ(backlog.following[0].instance_id, "i-2");
 }
 
 }  // namespace

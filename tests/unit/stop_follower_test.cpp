@@ -1076,6 +1076,175 @@ TEST_F(FollowerTest, NothingFollowedNothingPolled) {
   EXPECT_TRUE(publisher.published.empty());
 }
 
+// --- Under the account's rate quota (issue 13) ------------------------------------------------
+
+class PacedFollowerTest : public FollowerTest {
+ protected:
+  PacedFollowerTest() { pacer.clock = &clock; }
+  StopFollower& make_paced() {
+    make();
+    follower->set_pacer(&pacer);
+    return *follower;
+  }
+  HttpResponse throttled() const {
+    return http(400, R"({"Code":"Throttling.User","Message":"Request was denied due to user flow control.","RequestId":"T"})");
+  }
+  FakePacer pacer;
+};
+
+TEST_F(PacedFollowerTest, EveryPollTakesAListInstanceStatusTurnAndEndsIt) {
+  make_paced();
+  follow(record("c-1"));
+  answer({{"i-1", "Stopping"}});
+  poll();
+  ASSERT_EQ(pacer.acquired.size(), 1u);
+  EXPECT_EQ(pacer.acquired[0].action, "ListInstanceStatus");
+  EXPECT_EQ(pacer.acquired[0].deadline_ms, t0 + StopFollower::kMaxPaceWaitMs);
+  ASSERT_EQ(pacer.ended_calls.size(), 1u);
+  EXPECT_EQ(pacer.ended_calls[0].action, "ListInstanceStatus");
+  EXPECT_EQ(pacer.ended_calls[0].end, CallEnd::Answered);
+  EXPECT_EQ(pacer.unended, 0);
+}
+
+TEST_F(PacedFollowerTest, AThrottledPollIsDeferredAndPolledAgainNeverCountedAsAFailure) {
+  retry.max_attempts = 1;  // a single failure would end the follow PollFailed
+  make_paced();
+  follow(record("c-1"));
+  transport.script.emplace_back(throttled());
+  auto due = poll();
+  EXPECT_EQ(due, t0 + StopFollower::kDeferredPollMs);
+  EXPECT_TRUE(publisher.published.empty());
+  EXPECT_EQ(follower->following(), 1u);
+  // Throttled again and again, for longer than the retry rule's deadline: still followed.
+  for (int i = 0; i < 20; ++i) {
+    transport.script.emplace_back(throttled());
+    due = poll_at(due);
+    ASSERT_TRUE(due.has_value());
+    EXPECT_EQ(*due, clock.now_unix_ms() + StopFollower::kDeferredPollMs);
+  }
+  EXPECT_TRUE(publisher.published.empty());
+  answer({{"i-1", "Stopped"}});
+  due = poll_at(due);
+  ASSERT_EQ(finals().size(), 1u);
+  EXPECT_EQ(Json(finals()[0].payload).str("outcome"), "Stopped");
+  EXPECT_EQ(transport.sent.size(), 22u);
+  for (const auto& s : transport.sent) EXPECT_EQ(ids_asked(s.request), std::vector<std::string>{"i-1"});
+  ASSERT_EQ(pacer.ended_calls.size(), 22u);
+  for (std::size_t i = 0; i < 21; ++i) EXPECT_EQ(pacer.ended_calls[i].end, CallEnd::Throttled) << i;
+  EXPECT_EQ(pacer.ended_calls[21].end, CallEnd::Answered);
+  EXPECT_EQ(logger.all().find("retrying"), std::string::npos) << logger.all();
+}
+
+TEST_F(PacedFollowerTest, A429IsThrottledToo) {
+  retry.max_attempts = 1;
+  make_paced();
+  follow(record("c-1"));
+  transport.reply(429, "<html>too many</html>");
+  const auto due = poll();
+  EXPECT_EQ(due, t0 + StopFollower::kDeferredPollMs);
+  EXPECT_TRUE(publisher.published.empty());
+  EXPECT_EQ(pacer.ended_calls.at(0).end, CallEnd::Throttled);
+}
+
+TEST_F(PacedFollowerTest, APollThatGetsNoTurnIsDeferredWithoutACall) {
+  retry.max_attempts = 1;
+  make_paced();
+  follow(record("c-1"));
+  pacer.script = {FakePacer::wait_until_deadline(std::nullopt), FakePacer::shutting_down()};
+  auto due = poll();
+  EXPECT_TRUE(transport.sent.empty());
+  EXPECT_EQ(clock.now_unix_ms(), t0 + StopFollower::kMaxPaceWaitMs);  // it waited for its turn
+  EXPECT_EQ(due, clock.now_unix_ms() + StopFollower::kDeferredPollMs);
+  due = poll_at(due);  // shutting down: deferred too, never a failure
+  EXPECT_TRUE(transport.sent.empty());
+  EXPECT_TRUE(publisher.published.empty());
+  answer({{"i-1", "Stopped"}});
+  poll_at(due);
+  ASSERT_EQ(finals().size(), 1u);
+  EXPECT_EQ(Json(finals()[0].payload).str("outcome"), "Stopped");
+  EXPECT_EQ(pacer.unended, 0);
+}
+
+TEST_F(PacedFollowerTest, ADeferredPollDoesNotDelayTheDeadline) {
+  settings.deadline_s = 5;
+  make_paced();
+  follow(record("c-1"));
+  for (int i = 0; i < 10; ++i) transport.script.emplace_back(throttled());
+  auto due = poll();
+  while (due && !finals().size() && transport.sent.size() < 10) due = poll_at(due);
+  ASSERT_EQ(finals().size(), 1u);
+  const Json j(finals()[0].payload);
+  EXPECT_EQ(j.str("outcome"), "TimedOut");
+  EXPECT_LE(transport.sent.size(), 6u);
+}
+
+TEST_F(PacedFollowerTest, AThrottledChunkIsPolledAgainWithoutTheChunksAnswered) {
+  make_paced();
+  for (int i = 0; i < 150; ++i) {
+    const std::string instance = "i-" + std::to_string(1000 + i);
+    follow(record("c-" + std::to_string(1000 + i), instance));
+  }
+  std::vector<std::pair<std::string, std::string>> first, second;
+  for (int i = 0; i < 100; ++i) first.emplace_back("i-" + std::to_string(1000 + i), "Stopping");
+  for (int i = 100; i < 150; ++i) second.emplace_back("i-" + std::to_string(1000 + i), "Stopping");
+  answer(first);
+  transport.script.emplace_back(throttled());
+  auto due = poll();
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(due, t0 + StopFollower::kDeferredPollMs);
+  answer(second);
+  due = poll_at(due);
+  ASSERT_EQ(transport.sent.size(), 3u);
+  const auto asked = ids_asked(transport.sent[2].request);
+  ASSERT_EQ(asked.size(), 50u);
+  EXPECT_EQ(asked.front(), "i-1100");
+  EXPECT_EQ(publisher.published.size(), 150u);  // every follow saw Stopping once
+  EXPECT_EQ(due, t0 + 1000 + 10000);  // the interval counts from the poll that worked, as after a retry
+}
+
+// An InstanceIds command's instances are followed one by one, keyed "<id>\x1f<instance>".
+TEST_F(FollowerTest, TheInstancesOfOneCommandAreFollowedAndSettledApart) {
+  make();
+  FollowRecord a = record("c-7", "i-1"), b = record("c-7", "i-2");
+  a.many = b.many = true;
+  for (const auto* f : {&a, &b}) {
+    journal.follow_rows.emplace(f->key(), FakeJournal::FollowRow{*f, false, ""});
+    follower->add(*f, true);
+  }
+  EXPECT_EQ(follower->following(), 2u);
+  answer({{"i-1", "Stopped"}, {"i-2", "Stopping"}});
+  EXPECT_EQ(poll(), t0 + 10000);
+  ASSERT_EQ(transport.sent.size(), 1u);  // one call covers both
+  EXPECT_EQ(ids_asked(transport.sent[0].request), (std::vector<std::string>{"i-1", "i-2"}));
+  ASSERT_EQ(finals().size(), 1u);
+  const OutgoingMessage stopped = finals()[0];
+  EXPECT_EQ(Json(stopped.payload).str("id"), "c-7");
+  EXPECT_EQ(Json(stopped.payload).str("InstanceId"), "i-1");
+  EXPECT_EQ(stopped.journal_id, lifecycle_ack_key("c-7\x1fi-1"));
+  EXPECT_TRUE(journal.follow_rows.at("c-7\x1fi-1").finished);
+  EXPECT_FALSE(journal.follow_rows.at("c-7\x1fi-2").finished);
+  EXPECT_EQ(journal.follow_rows.at("c-7\x1fi-2").rec.reported_status, "Stopping");
+  // Acknowledged: that instance's slot is free, the other one is still followed.
+  journal.acknowledge(stopped.journal_id);
+  follower->settled("c-7\x1fi-1");
+  EXPECT_EQ(follower->slots_used(), 1u);
+  EXPECT_FALSE(journal.follow_rows.count("c-7\x1fi-1"));
+  // After a restart the other one is resumed under its own key.
+  make();
+  follower->resume();
+  EXPECT_EQ(follower->following(), 1u);
+  answer({{"i-2", "Stopped"}});
+  poll();
+  const auto f = finals();
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(Json(f[1].payload).str("InstanceId"), "i-2");
+  EXPECT_EQ(Json(f[1].payload).str("id"), "c-7");
+  EXPECT_EQ(f[1].journal_id, lifecycle_ack_key("c-7\x1fi-2"));
+  // The same command id and instance, added again (a duplicate hand-over), is not followed twice.
+  follower->add(b, true);
+  EXPECT_EQ(follower->following(), 0u);
+}
+
 // --- The processor hands successful stops over --------------------------------------------------
 
 class FakeSink final : public FollowSink {
