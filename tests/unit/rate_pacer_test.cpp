@@ -577,5 +577,26 @@ TEST(SharedCallPacer, OnWaitMayCallBackIntoThePacer) {
   EXPECT_EQ(text, "1/60s");
 }
 
+// waiting() counts only calls queued for their turn: a closed window with nobody queued is 0, so a
+// lone command is not told "queued behind 1" on acceptance but its own expected wait when it waits.
+TEST(SharedCallPacer, WaitingCountsQueuedCallsOnly) {
+  SystemClock clock;
+  SharedCallPacer pacer({{"StopInstance", "1/60s"}}, clock);
+  EXPECT_EQ(pacer.waiting("StopInstance"), 0u);
+  ASSERT_EQ(pacer.acquire("StopInstance", in_ms(clock, 1000), [](std::optional<std::int64_t>) {}),
+            CallPacer::Turn::Go);
+  pacer.ended("StopInstance", CallEnd::Answered, std::nullopt);
+  EXPECT_EQ(pacer.waiting("StopInstance"), 0u) << "the window is closed but nobody waits";
+  Waiter w;
+  w.start(pacer, "StopInstance", in_ms(clock, 1500));
+  ASSERT_TRUE(eventually([&] { return w.waiting.load(); }));
+  EXPECT_EQ(pacer.waiting("StopInstance"), 1u);
+  w.join();
+  EXPECT_EQ(w.turn, CallPacer::Turn::Deadline);
+  ASSERT_TRUE(w.told.has_value()) << "a lone waiter is told its expected wait";
+  EXPECT_GT(*w.told, 50000);  // about 60 s: the window of the one call before it
+  EXPECT_EQ(pacer.waiting("StopInstance"), 0u);
+}
+
 }  // namespace
 }  // namespace swas
