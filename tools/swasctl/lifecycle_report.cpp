@@ -15,8 +15,6 @@
 namespace swasctl {
 namespace {
 
-using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
-
 constexpr std::size_t kMaxWordLength = 64;      // Status and outcome
 constexpr std::size_t kMaxMessageShown = 1000;  // Message and the error's fields (the agent's run to ~400)
 constexpr double kMaxElapsedMs = 1e12;          // about 31 years: anything more is nonsense
@@ -26,18 +24,6 @@ std::string string_at(const cJSON* obj, const char* key) {
   return cJSON_IsString(item) && item->valuestring ? item->valuestring : "";
 }
 
-// One JSON value and nothing but whitespace after it; no NUL (cJSON would cut a string there,
-// so "c-1\u0000x" would read as the id "c-1").
-JsonPtr parse_strict(std::string_view text) {
-  JsonPtr none(nullptr, &cJSON_Delete);
-  if (swas::json_has_nul(text)) return none;
-  const char* end = nullptr;
-  JsonPtr root(cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, 0), &cJSON_Delete);
-  if (!root || !end) return none;
-  for (const char* p = end; p < text.data() + text.size(); ++p)
-    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') return none;
-  return root;
-}
 
 bool has_control_character(std::string_view text) {
   for (const char c : text)
@@ -76,6 +62,17 @@ std::string seconds_text(long long ms) {
 }
 
 }  // namespace
+
+JsonPtr parse_strict(std::string_view text) {
+  JsonPtr none(nullptr, &cJSON_Delete);
+  if (swas::json_has_nul(text)) return none;
+  const char* end = nullptr;
+  JsonPtr root(cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, 0), &cJSON_Delete);
+  if (!root || !end) return none;
+  for (const char* p = end; p < text.data() + text.size(); ++p)
+    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') return none;
+  return root;
+}
 
 std::optional<LifecycleMessage> parse_lifecycle(std::string_view payload, std::string_view id) {
   if (payload.empty() || payload.size() > kMaxLifecyclePayload) return std::nullopt;

@@ -7,7 +7,18 @@
 #include <string_view>
 #include <vector>
 
+#include <cjson/cJSON.h>
+
+#include <memory>
+
 namespace swasctl {
+
+using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
+
+// One JSON value and nothing but whitespace after it; no NUL (cJSON would cut a string there,
+// so "c-1\u0000x" would read as the id "c-1"). Null otherwise. For every message swasctl reads
+// from an agent (lifecycle and progress).
+JsonPtr parse_strict(std::string_view text);
 
 // Bounds on what a lifecycle message may make swasctl do.
 constexpr std::size_t kMaxLifecyclePayload = 64 * 1024;  // larger payloads are not parsed

@@ -8,30 +8,16 @@
 
 #include "cli.hpp"               // format_duration
 #include "command.hpp"           // is_printable_ascii
-#include "json_text.hpp"         // json_has_nul
-#include "lifecycle_report.hpp"  // kMaxLifecyclePayload
+#include "lifecycle_report.hpp"  // kMaxLifecyclePayload, parse_strict
 #include "status_report.hpp"     // printable
 
 namespace swasctl {
 namespace {
 
-using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
-
 constexpr std::size_t kMaxWordLength = 64;
 constexpr std::size_t kMaxMessageShown = 1000;
 constexpr double kMaxWaitMs = 1e12;
 
-// One JSON value and nothing but whitespace after it; no NUL.
-JsonPtr parse_strict(std::string_view text) {
-  JsonPtr none(nullptr, &cJSON_Delete);
-  if (swas::json_has_nul(text)) return none;
-  const char* end = nullptr;
-  JsonPtr root(cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, 0), &cJSON_Delete);
-  if (!root || !end) return none;
-  for (const char* p = end; p < text.data() + text.size(); ++p)
-    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') return none;
-  return root;
-}
 
 bool is_word(const cJSON* item) {
   return cJSON_IsString(item) && item->valuestring && swas::is_printable_ascii(item->valuestring, kMaxWordLength);
