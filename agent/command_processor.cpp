@@ -106,7 +106,9 @@ JournalRecord journal_record(const ParsedCommand& parsed, const IncomingMessage&
 
 }  // namespace
 
-std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg) {
+// Everything intake does before the journal: parse, route, authenticate, policy, rate limit.
+// Answers what needs no journal entry; otherwise returns what to record.
+std::optional<CommandProcessor::Screened> CommandProcessor::screen(const IncomingMessage& msg) {
   ParsedCommand parsed = parse_command(msg.payload, settings_.gateway_id);
   if (auto* other = std::get_if<NotACommand>(&parsed)) {
     log(LogLevel::Debug, "ignored a message of type \"" + other->type + "\" on " + msg.topic);
@@ -148,49 +150,89 @@ std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg
       return std::nullopt;
     }
   }
-  const JournalRecord rec = journal_record(parsed, msg, route);
-  std::optional<CommandRejection> refusal = rejection ? std::optional<CommandRejection>(*rejection) : std::nullopt;
-  if (!rejection) {
-    const auto& cmd = std::get<StopCommand>(parsed);
-    if (auto why = policy_violation(settings_.policy, cmd)) {
-      refusal = CommandRejection{cmd.id, AgentError::Forbidden, *why};
+  Screened screened{journal_record(parsed, msg, route), std::move(parsed), std::nullopt, now};
+  if (auto* cmd = std::get_if<StopCommand>(&screened.parsed)) {
+    if (auto why = policy_violation(settings_.policy, *cmd)) {
+      screened.refusal = CommandRejection{cmd->id, AgentError::Forbidden, *why};
     } else if (!bucket_.try_take(now)) {
       if (auto known = journal_.find(id); known && answer_known(id, route, *known)) return std::nullopt;
       log(LogLevel::Warn, "command " + id + " refused: over policy.rate_limit");
-      refuse(parsed, route, AgentError::Throttled, "this gateway's rate limit (policy.rate_limit) is exceeded; "
-                                                   "send the command again later");
+      refuse(screened.parsed, route, AgentError::Throttled, "this gateway's rate limit (policy.rate_limit) is exceeded; "
+                                                            "send the command again later");
       return std::nullopt;
     }
+  } else {
+    screened.refusal = std::get<CommandRejection>(screened.parsed);
   }
-  auto begun = journal_.begin(rec);
+  return screened;
+}
+
+// Everything intake does after the journal answered `begun` for `s`.
+std::optional<ExecutionItem> CommandProcessor::admit(Screened& s, const Expected<BeginResult, std::string>& begun) {
+  const std::string& id = s.record.id;
+  const Route& route = s.record.route;
   if (!begun || begun->state == BeginState::Full) {
     const std::string why = begun ? "the journal is full of unfinished commands" : "the journal failed: " + begun.error();
     log(LogLevel::Error, "command " + id + ": " + why + "; answering Busy");
     telemetry_.finished(CommandOutcome::Rejected, false, why);
-    if (auto busy = busy_answer(msg, why)) publisher_.publish(*busy);
+    const auto* cmd = std::get_if<StopCommand>(&s.parsed);
+    const std::string payload = cmd ? encode_agent_error(*cmd, AgentError::Busy, why + "; send the command again later")
+                                    : encode_rejection(std::get<CommandRejection>(s.parsed));
+    publisher_.publish(OutgoingMessage{route.topic, payload, route.correlation_data, "", false});
     return std::nullopt;
   }
   if (answer_known(id, route, *begun)) return std::nullopt;
-  if (refusal) {
-    log(LogLevel::Warn, "command " + id + " rejected: " + std::string(to_string(refusal->code)) + ": " + refusal->message);
-    telemetry_.finished(CommandOutcome::Rejected, false, refusal->message);
-    const std::string payload = rejection ? encode_rejection(*refusal)
-                                          : encode_agent_error(std::get<StopCommand>(parsed), refusal->code, refusal->message);
+  if (s.refusal) {
+    const CommandRejection& refusal = *s.refusal;
+    log(LogLevel::Warn, "command " + id + " rejected: " + std::string(to_string(refusal.code)) + ": " + refusal.message);
+    telemetry_.finished(CommandOutcome::Rejected, false, refusal.message);
+    const auto* cmd = std::get_if<StopCommand>(&s.parsed);
+    const std::string payload = cmd ? encode_agent_error(*cmd, refusal.code, refusal.message) : encode_rejection(refusal);
     auto extra = journal_.finish(id, payload);
     answer(id, route, payload);
     if (extra) for (const auto& r : *extra) answer(id, r, payload);
     return std::nullopt;
   }
-  ExecutionItem item{std::get<StopCommand>(parsed), route, rec.expires_at_ms, false, msg.received_ms};
+  ExecutionItem item{std::get<StopCommand>(std::move(s.parsed)), route, s.record.expires_at_ms, false,
+                     s.record.accepted_ms};
   // Accepted behind others waiting for the cloud's rate quota: say so now, not only when a worker
   // takes it (that may be minutes later under a quota of a few calls a minute).
   if (pacer_) {
     if (const std::size_t ahead = pacer_->waiting(item.command.api_action()); ahead > 0) {
       rate_limited_progress(item, std::nullopt, std::nullopt, ahead);
-      item.told_ms = now;
+      item.told_ms = s.screened_ms;
     }
   }
   return item;
+}
+
+std::optional<ExecutionItem> CommandProcessor::intake(const IncomingMessage& msg) {
+  auto screened = screen(msg);
+  if (!screened) return std::nullopt;
+  return admit(*screened, journal_.begin(screened->record));
+}
+
+std::vector<ExecutionItem> CommandProcessor::intake_many(const std::vector<IncomingMessage>& msgs) {
+  std::vector<Screened> screened;
+  screened.reserve(msgs.size());
+  std::vector<JournalRecord> records;
+  records.reserve(msgs.size());
+  for (const auto& msg : msgs) {
+    if (auto s = screen(msg)) {
+      records.push_back(s->record);
+      screened.push_back(std::move(*s));
+    }
+  }
+  std::vector<ExecutionItem> items;
+  if (screened.empty()) return items;
+  auto begun = journal_.begin_many(records);
+  for (std::size_t i = 0; i < screened.size(); ++i) {
+    std::optional<ExecutionItem> item;
+    if (begun) item = admit(screened[i], Expected<BeginResult, std::string>((*begun)[i]));
+    else item = admit(screened[i], Expected<BeginResult, std::string>(unexpected(begun.error())));
+    if (item) items.push_back(std::move(*item));
+  }
+  return items;
 }
 
 void CommandProcessor::execute(const ExecutionItem& item, HttpsTransport& transport) {

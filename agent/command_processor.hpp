@@ -69,8 +69,8 @@ struct RouteDecision {
 };
 
 // execute(), recover() and republish_unacknowledged() are thread-safe (each executing thread
-// passes its own transport). intake() must be called from one thread at a time (the MQTT
-// delivery thread): it owns the rate limiter.
+// passes its own transport). intake() and intake_many() must be called from one thread at a time
+// (the agent's intake thread): they own the rate limiter.
 class CommandProcessor {
  public:
   CommandProcessor(ProcessorSettings settings, std::optional<Credentials> credentials, Clock& clock,
@@ -89,6 +89,9 @@ class CommandProcessor {
   // Parses and validates `msg`, answers what needs no cloud call (invalid, duplicate, journal
   // full), and returns the item to execute when the journal accepted a new command.
   std::optional<ExecutionItem> intake(const IncomingMessage& msg);
+  // intake() for several messages in arrival order, journaling them as one change (one commit:
+  // one fsync with journal.durability full, however many there are).
+  std::vector<ExecutionItem> intake_many(const std::vector<IncomingMessage>& msgs);
   // The Busy answer for a message the agent cannot take now (its queue is full); nullopt when it
   // is not a command. Thread-safe (reads the settings only).
   std::optional<OutgoingMessage> busy_answer(const IncomingMessage& msg, const std::string& why) const;
@@ -102,6 +105,16 @@ class CommandProcessor {
   std::size_t republish_unacknowledged(std::int64_t before_ms);
 
  private:
+  // A message that passed every check made before the journal, with what to record.
+  struct Screened {
+    JournalRecord record;
+    ParsedCommand parsed;
+    std::optional<CommandRejection> refusal;  // to record and answer (invalid with an id, Forbidden)
+    std::int64_t screened_ms = 0;
+  };
+  std::optional<Screened> screen(const IncomingMessage& msg);
+  std::optional<ExecutionItem> admit(Screened& s, const Expected<BeginResult, std::string>& begun);
+
   struct Outcome {
     std::string payload;
     CommandOutcome kind;

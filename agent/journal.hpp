@@ -90,6 +90,18 @@ class Journal {
   virtual ~Journal() = default;
   // Records `rec` as accepted unless its id is already known.
   virtual Expected<BeginResult, std::string> begin(const JournalRecord& rec) = 0;
+  // begin() for several records, in order, as one change (one commit, one fsync with durability
+  // full): a later record with an earlier one's id is InFlight. An error fails every record.
+  virtual Expected<std::vector<BeginResult>, std::string> begin_many(const std::vector<JournalRecord>& recs) {
+    std::vector<BeginResult> results;
+    results.reserve(recs.size());
+    for (const auto& rec : recs) {
+      auto r = begin(rec);
+      if (!r) return unexpected(r.error());
+      results.push_back(std::move(*r));
+    }
+    return results;
+  }
   // What is known of `id` (InFlight or Finished with its result), without recording anything.
   virtual std::optional<BeginResult> find(const std::string& id) = 0;
   // Another delivery of an in-flight id: its result must also go to `route`.

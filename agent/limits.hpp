@@ -40,6 +40,11 @@ inline constexpr std::size_t kMaxHttpRequestBytes = 64 * 1024;
 
 // Commands waiting for the worker. Past it a command is answered Busy at once.
 inline constexpr std::size_t kDefaultQueueDepth = 64;
+// Messages the MQTT thread hands to the intake thread before it waits for room (then it reads no
+// more from the broker, which keeps the rest); the intake thread journals up to this many in one
+// commit. Paho acknowledges a QoS 1 message before handing it over, so at a crash at most
+// 2 x this + 1 acknowledged commands are not yet journaled (docs/reliability.md).
+inline constexpr std::size_t kIntakeQueueDepth = 16;
 
 // Retry rule for one command: attempts in all (first + retries), backoff between them, and a
 // total deadline after which no new attempt starts (cloud.retry in the config).

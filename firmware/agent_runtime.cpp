@@ -1,4 +1,5 @@
-// Wiring: Paho thread -> intake -> bounded queue -> N workers (one HTTPS client each) -> results.
+// Wiring: Paho thread -> intake queue -> intake thread (parse, journal in batches) -> work queue ->
+// N workers (one HTTPS client each) -> results.
 #include "agent_runtime.hpp"
 
 #include <signal.h>
@@ -159,18 +160,33 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
     status_dirty = true;
     reconnected = true;
   });
+  // The MQTT thread only hands messages over; the intake thread parses and journals them, several
+  // in one commit, so an fsync never stalls Paho's callbacks (acknowledgements, reconnects). When
+  // the intake queue is full the MQTT thread waits: it reads nothing more from the broker, which
+  // keeps the rest in the session (docs/reliability.md, "The window no agent can close").
+  WorkQueue<IncomingMessage> inbox(limits::kIntakeQueueDepth);
   auto on_message = [&](IncomingMessage&& msg) {
-    if (queue.size() >= queue.capacity()) {
-      if (auto busy = processor.busy_answer(
-              msg, "the agent's command queue is full (" + std::to_string(queue.capacity()) + ")")) {
-        log.write(LogLevel::Warn, "command queue full: answering Busy");
-        bus.publish(*busy);
-      }
-      return;
-    }
-    if (auto item = processor.intake(msg)) queue.force_push(std::move(*item));
-    status_dirty = true;
+    if (!inbox.push_wait(msg)) log.write(LogLevel::Warn, "a message arrived after the intake stopped; it is dropped");
   };
+  std::thread intake([&] {
+    std::vector<IncomingMessage> batch, admitted;
+    while (inbox.pop_many(batch, limits::kIntakeQueueDepth)) {
+      admitted.clear();
+      for (auto& msg : batch) {
+        if (queue.size() + admitted.size() >= queue.capacity()) {
+          if (auto busy = processor.busy_answer(
+                  msg, "the agent's command queue is full (" + std::to_string(queue.capacity()) + ")")) {
+            log.write(LogLevel::Warn, "command queue full: answering Busy");
+            bus.publish(*busy);
+          }
+          continue;
+        }
+        admitted.push_back(std::move(msg));
+      }
+      for (auto& item : processor.intake_many(admitted)) queue.force_push(std::move(item));
+      status_dirty = true;
+    }
+  });
   // Maintenance: status when something changed (at most once a second) and every interval;
   // journal upkeep and republishing unacknowledged results every 30 s.
   std::thread maintenance([&] {
@@ -233,7 +249,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   // that still arrive before the disconnect) stay accepted in the journal and resume at the next
   // start. The subscription is kept: the persistent session holds new commands meanwhile.
   stopping = true;
-  queue.close();
+  queue.close();  // the intake thread still journals what arrives: accepted, resumed at the next start
   clock.shutdown();
   pacer.shutdown();  // a command waiting for its turn stays accepted and resumes at the next start
   for (auto& w : workers) w.join();
@@ -242,6 +258,8 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   maintenance.join();
   status.publish(false);
   bus.disconnect(kDisconnectTimeoutMs);
+  inbox.close();  // after the disconnect: every message Paho acknowledged is journaled
+  intake.join();
   (*journal)->maintain();
   const auto https = (*tls)->stats();
   log.write(LogLevel::Info, "https: " + std::to_string(https.requests) + " requests, " +

@@ -246,36 +246,60 @@ std::size_t SqliteJournal::purge(std::int64_t now_ms, bool to_make_room) {
   return removed;
 }
 
+// Inside a transaction: records `rec` unless its id is known (see begin()).
+std::string SqliteJournal::begin_in(sqlite3* db, const JournalRecord& rec, std::int64_t now, BeginResult& result) {
+  Stmt find(statements_, "SELECT state, result FROM commands WHERE id=?1;");
+  if (find.text(1, rec.id).step() == SQLITE_ROW) {
+    result.state = find.col_i64(0) == kAccepted ? BeginState::InFlight : BeginState::Finished;
+    result.result_payload = find.col_text(1);
+    return "";
+  }
+  if (records_ >= options_.max_records) records_ -= purge(now, true);
+  if (records_ >= options_.max_records) {
+    result.state = BeginState::Full;
+    return "";
+  }
+  Stmt ins(statements_, "INSERT INTO commands(id, action, instance_id, region_id, client_token, route_topic,"
+               " route_correlation, accepted_ms, expires_at_ms, state, instance_ids, force_stop)"
+               " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,0,?10,?11);");
+  ins.text(10, join_lines(rec.instance_ids)).i64(11, rec.force_stop ? 1 : 0);
+  ins.text(1, rec.id).text(2, rec.action).text(3, rec.instance_id).text(4, rec.region_id).text(5, rec.client_token);
+  ins.text(6, rec.route.topic).blob(7, rec.route.correlation_data).i64(8, rec.accepted_ms);
+  if (rec.expires_at_ms) ins.i64(9, *rec.expires_at_ms);
+  else ins.null(9);
+  if (ins.step() != SQLITE_DONE) return sqlite3_errmsg(db);
+  ++records_;
+  result.state = BeginState::New;
+  return "";
+}
+
 Expected<BeginResult, std::string> SqliteJournal::begin(const JournalRecord& rec) {
   BeginResult result;
   const std::int64_t now = clock_.now_unix_ms();
-  const std::string err = submit([&](sqlite3* db) -> std::string {
-    Stmt find(statements_, "SELECT state, result FROM commands WHERE id=?1;");
-    if (find.text(1, rec.id).step() == SQLITE_ROW) {
-      result.state = find.col_i64(0) == kAccepted ? BeginState::InFlight : BeginState::Finished;
-      result.result_payload = find.col_text(1);
-      return "";
-    }
-    if (records_ >= options_.max_records) records_ -= purge(now, true);
-    if (records_ >= options_.max_records) {
-      result.state = BeginState::Full;
-      return "";
-    }
-    Stmt ins(statements_, "INSERT INTO commands(id, action, instance_id, region_id, client_token, route_topic,"
-                 " route_correlation, accepted_ms, expires_at_ms, state, instance_ids, force_stop)"
-                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,0,?10,?11);");
-    ins.text(10, join_lines(rec.instance_ids)).i64(11, rec.force_stop ? 1 : 0);
-    ins.text(1, rec.id).text(2, rec.action).text(3, rec.instance_id).text(4, rec.region_id).text(5, rec.client_token);
-    ins.text(6, rec.route.topic).blob(7, rec.route.correlation_data).i64(8, rec.accepted_ms);
-    if (rec.expires_at_ms) ins.i64(9, *rec.expires_at_ms);
-    else ins.null(9);
-    if (ins.step() != SQLITE_DONE) return sqlite3_errmsg(db);
-    ++records_;
-    result.state = BeginState::New;
-    return "";
-  });
+  const std::string err = submit([&](sqlite3* db) { return begin_in(db, rec, now, result); });
   if (!err.empty()) return unexpected(err);
   return result;
+}
+
+Expected<std::vector<BeginResult>, std::string> SqliteJournal::begin_many(const std::vector<JournalRecord>& recs) {
+  std::vector<BeginResult> results(recs.size());
+  const std::int64_t now = clock_.now_unix_ms();
+  const std::string err = submit([&](sqlite3* db) -> std::string {
+    // All or nothing: a failed record undoes the ones before it (the group's other work commits).
+    const std::size_t records_before = records_;
+    if (auto e = exec(db, "SAVEPOINT begin_many;"); !e.empty()) return e;
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+      if (auto e = begin_in(db, recs[i], now, results[i]); !e.empty()) {
+        exec(db, "ROLLBACK TO begin_many;");
+        exec(db, "RELEASE begin_many;");
+        records_ = records_before;
+        return e;
+      }
+    }
+    return exec(db, "RELEASE begin_many;");
+  });
+  if (!err.empty()) return unexpected(err);
+  return results;
 }
 
 std::optional<BeginResult> SqliteJournal::find(const std::string& id) {

@@ -37,6 +37,7 @@ class SqliteJournal final : public Journal {
   SqliteJournal& operator=(const SqliteJournal&) = delete;
 
   Expected<BeginResult, std::string> begin(const JournalRecord& rec) override;
+  Expected<std::vector<BeginResult>, std::string> begin_many(const std::vector<JournalRecord>& recs) override;
   std::optional<BeginResult> find(const std::string& id) override;
   void add_waiter(const std::string& id, const Route& route) override;
   Expected<std::vector<Route>, std::string> finish(const std::string& id, const std::string& payload,
@@ -77,6 +78,7 @@ class SqliteJournal final : public Journal {
   std::string submit(const std::function<std::string(sqlite3*)>& work);
   std::string run_batch(std::vector<Op*>& batch, std::vector<std::string>& acks);
   std::size_t purge(std::int64_t now_ms, bool to_make_room);
+  std::string begin_in(sqlite3* db, const JournalRecord& rec, std::int64_t now, BeginResult& result);
 
   SqliteJournalOptions options_;
   Clock& clock_;
