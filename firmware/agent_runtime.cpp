@@ -14,6 +14,7 @@
 
 #include "command_processor.hpp"
 #include "instance_lock.hpp"
+#include "maintenance_schedule.hpp"
 #include "ctr_drbg_entropy.hpp"
 #include "follow_mailbox.hpp"
 #include "mbedtls_https_client.hpp"
@@ -24,6 +25,7 @@
 #include "stop_follower.hpp"
 #include "system_clock.hpp"
 #include "time_format.hpp"
+#include "wakeup.hpp"
 #include "work_queue.hpp"
 
 namespace swas {
@@ -129,6 +131,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   std::atomic<bool> stopping{false};
   std::atomic<bool> status_dirty{true};
   std::atomic<bool> reconnected{false};
+  Wakeup wake;  // the maintenance thread's sleep: cut short when the status changed or on a reconnect
   std::vector<std::thread> workers;
   for (std::size_t i = 0; i < cfg.commands.max_in_flight; ++i) {
     workers.emplace_back([&, context = *tls] {
@@ -137,6 +140,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
         if (stopping) continue;  // left accepted in the journal: resumed at the next start
         processor.execute(*item, https);
         status_dirty = true;
+        wake.notify();
       }
     });
   }
@@ -159,6 +163,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   bus.set_connected_hook([&] {
     status_dirty = true;
     reconnected = true;
+    wake.notify();
   });
   // The MQTT thread only hands messages over; the intake thread parses and journals them, several
   // in one commit, so an fsync never stalls Paho's callbacks (acknowledgements, reconnects). When
@@ -185,32 +190,28 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
       }
       for (auto& item : processor.intake_many(admitted)) queue.force_push(std::move(item));
       status_dirty = true;
+      wake.notify();
     }
   });
-  // Maintenance: status when something changed (at most once a second) and every interval;
-  // journal upkeep and republishing unacknowledged results every 30 s.
+  // Maintenance (agent/maintenance_schedule.hpp): status when something changed (at most once a
+  // second) and every interval; journal upkeep and republishing unacknowledged results. The thread
+  // sleeps until the next of these is due or something changes.
   std::thread maintenance([&] {
-    std::int64_t last_status = 0, last_upkeep = clock.now_unix_ms();
-    bool republished_at_start = false;
-    while (clock.sleep_ms(1000)) {
-      const std::int64_t now = clock.now_unix_ms();
-      if (status_dirty.exchange(false) || now - last_status >= std::int64_t{cfg.mqtt.status_interval_s} * 1000) {
-        status.publish(true);
-        last_status = now;
-      }
-      if (!republished_at_start || now - last_upkeep >= limits::kRepublishIntervalMs) {
-        (*journal)->maintain();
-        // At start-up: the results a previous run left unacknowledged (not this run's, whose
-        // PUBACKs may still be on their way); then every interval, those older than it.
-        processor.republish_unacknowledged(republished_at_start ? now - limits::kRepublishIntervalMs : started_ms);
-        republished_at_start = true;
-        last_upkeep = now;
-      } else if (reconnected.exchange(false)) {
-        // After a reconnect, results the broker never acknowledged go out again (those newer
-        // than a few seconds are still being retried by the MQTT library itself).
-        processor.republish_unacknowledged(now - limits::kRepublishAfterReconnectMs);
-      }
-    }
+    const auto steady_ms = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+    };
+    MaintenanceSchedule schedule(steady_ms(), cfg.mqtt.status_interval_s);
+    do {
+      if (status_dirty.exchange(false)) schedule.status_changed();
+      if (reconnected.exchange(false)) schedule.reconnected();
+      const auto due = schedule.take(steady_ms());
+      if (due.status) status.publish(true);
+      if (due.upkeep) (*journal)->maintain();
+      if (due.republish)
+        processor.republish_unacknowledged(due.republish->earlier_runs ? started_ms
+                                                                        : clock.now_unix_ms() - due.republish->older_than_ms);
+    } while (wake.wait_ms(schedule.next_ms() - steady_ms()));
   });
 
   // The poll thread: hands what the mailbox brought to the follower and makes the polls that are
@@ -251,6 +252,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   stopping = true;
   queue.close();  // the intake thread still journals what arrives: accepted, resumed at the next start
   clock.shutdown();
+  wake.close();
   pacer.shutdown();  // a command waiting for its turn stays accepted and resumes at the next start
   for (auto& w : workers) w.join();
   if (mailbox) mailbox->close();  // after the workers: every follow they handed over is journaled
