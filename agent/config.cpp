@@ -116,7 +116,7 @@ std::optional<ConfigError> parse_mqtt(const cJSON* mq, const std::string& gatewa
       get_int(mq, "session_expiry_s", "mqtt.session_expiry_s", 0, 4294967295LL, err).value_or(86400));
   m.status_topic = get_string(mq, "status_topic", "mqtt.status_topic", err).value_or("swas/" + gateway_id + "/status");
   m.status_interval_s = static_cast<std::uint32_t>(
-      get_int(mq, "status_interval_s", "mqtt.status_interval_s", 1, 86400, err).value_or(60));
+      get_int(mq, "status_interval_s", "mqtt.status_interval_s", 0, 86400, err).value_or(0));
   m.max_packet_bytes = static_cast<std::uint32_t>(
       get_int(mq, "max_packet_bytes", "mqtt.max_packet_bytes", 0, 268435455, err).value_or(m.max_packet_bytes));
   if (err) return err;

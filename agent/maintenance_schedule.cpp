@@ -1,6 +1,7 @@
 #include "maintenance_schedule.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "limits.hpp"
 
@@ -11,7 +12,7 @@ MaintenanceSchedule::MaintenanceSchedule(std::int64_t now_ms, std::uint32_t stat
 
 MaintenanceSchedule::Due MaintenanceSchedule::take(std::int64_t now_ms) {
   Due due;
-  if (now_ms - last_status_ms_ >= status_interval_ms_ ||
+  if ((status_interval_ms_ > 0 && now_ms - last_status_ms_ >= status_interval_ms_) ||
       (status_changed_ && now_ms - last_status_ms_ >= kMinStatusGapMs)) {
     due.status = true;
     status_changed_ = false;
@@ -34,7 +35,9 @@ MaintenanceSchedule::Due MaintenanceSchedule::take(std::int64_t now_ms) {
 }
 
 std::int64_t MaintenanceSchedule::next_ms() const {
-  std::int64_t next = last_status_ms_ + (status_changed_ ? kMinStatusGapMs : status_interval_ms_);
+  std::int64_t next = status_changed_              ? last_status_ms_ + kMinStatusGapMs
+                     : status_interval_ms_ > 0 ? last_status_ms_ + status_interval_ms_
+                                               : INT64_MAX;
   next = std::min(next, last_upkeep_ms_ ? *last_upkeep_ms_ + std::int64_t{limits::kRepublishIntervalMs}
                                         : started_ms_ + kFirstUpkeepAfterMs);
   // A reconnect is handled at once, unless an upkeep took its turn just now (then at the next call).

@@ -9,7 +9,8 @@ namespace swas {
 
 class MaintenanceSchedule {
  public:
-  // `now_ms`: the monotonic time at start-up; `status_interval_s`: mqtt.status_interval_s.
+  // `now_ms`: the monotonic time at start-up; `status_interval_s`: mqtt.status_interval_s (0: the
+  // status goes out only when something changed).
   MaintenanceSchedule(std::int64_t now_ms, std::uint32_t status_interval_s);
 
   // Republish results the broker has not acknowledged: those of earlier runs (the first upkeep

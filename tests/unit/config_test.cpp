@@ -154,7 +154,7 @@ TEST(Config, ReliabilitySectionsHaveDefaultsAndRanges) {
   EXPECT_EQ(c->journal.max_records, 10000u);
   EXPECT_EQ(c->mqtt.session_expiry_s, 86400u);
   EXPECT_EQ(c->mqtt.status_topic, "swas/g/status");
-  EXPECT_EQ(c->mqtt.status_interval_s, 60u);
+  EXPECT_EQ(c->mqtt.status_interval_s, 0u) << "only when something changes: the retained status and the will say the rest";
   c = parse_config(R"({"gateway_id":"g","mqtt":{"uri":"tcp://h"},"cloud":{"retry":{"max_attempts":3,"deadline_ms":5000}},
                        "commands":{"queue_depth":8,"max_in_flight":2},"journal":{"durability":"process"}})");
   ASSERT_TRUE(c.has_value()) << c.error().to_string();

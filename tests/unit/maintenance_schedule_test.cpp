@@ -78,5 +78,21 @@ TEST(MaintenanceSchedule, AReconnectThatMeetsAnUpkeepIsHandledRightAfterIt) {
   EXPECT_EQ(due.republish->older_than_ms, std::int64_t{limits::kRepublishAfterReconnectMs});
 }
 
+TEST(MaintenanceSchedule, WithoutAStatusIntervalAnIdleAgentPublishesNothingAndWakesOnlyForUpkeep) {
+  MaintenanceSchedule s(kStart, 0);
+  s.status_changed();
+  EXPECT_TRUE(s.take(kStart + 1000).status) << "the first status (the connect)";
+  for (std::int64_t t = kStart + 1000; t < kStart + 3'600'000;) {
+    const std::int64_t next = s.next_ms();
+    ASSERT_EQ(next - t, std::int64_t{limits::kRepublishIntervalMs}) << "only the upkeep is due";
+    t = next;
+    const auto due = s.take(t);
+    ASSERT_FALSE(due.status) << "nothing changed: no status at " << t - kStart << " ms";
+    ASSERT_TRUE(due.upkeep);
+  }
+  s.status_changed();
+  EXPECT_TRUE(s.take(s.next_ms()).status);
+}
+
 }  // namespace
 }  // namespace swas
