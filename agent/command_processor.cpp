@@ -1,6 +1,8 @@
 // The workflow: intake (parse -> journal) on the MQTT thread, execution on a worker.
 #include "command_processor.hpp"
 
+#include <set>
+
 #include "attempt_rules.hpp"
 #include "cloud_response.hpp"
 #include "config.hpp"
@@ -226,11 +228,18 @@ std::vector<ExecutionItem> CommandProcessor::intake_many(const std::vector<Incom
   std::vector<ExecutionItem> items;
   if (screened.empty()) return items;
   auto begun = journal_.begin_many(records);
+  // Ids this batch recorded as refusals: admit() finishes them at once, so a later delivery of one
+  // in the same batch, which the journal called InFlight, gets the recorded answer (as from
+  // intake() one by one), not a waiter added after the finish that nothing would ever answer.
+  std::set<std::string> refused;
   for (std::size_t i = 0; i < screened.size(); ++i) {
-    std::optional<ExecutionItem> item;
-    if (begun) item = admit(screened[i], Expected<BeginResult, std::string>((*begun)[i]));
-    else item = admit(screened[i], Expected<BeginResult, std::string>(unexpected(begun.error())));
-    if (item) items.push_back(std::move(*item));
+    const std::string& id = screened[i].record.id;
+    Expected<BeginResult, std::string> result = begun ? Expected<BeginResult, std::string>((*begun)[i])
+                                                      : Expected<BeginResult, std::string>(unexpected(begun.error()));
+    if (result && result->state == BeginState::InFlight && refused.count(id) > 0)
+      if (auto known = journal_.find(id)) result = *known;
+    if (result && result->state == BeginState::New && screened[i].refusal) refused.insert(id);
+    if (auto item = admit(screened[i], result)) items.push_back(std::move(*item));
   }
   return items;
 }

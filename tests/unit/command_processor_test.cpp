@@ -790,6 +790,31 @@ TEST_F(IntakeManyTest, ADuplicateWithinTheBatchIsAnsweredOnBothRoutesWhenTheFirs
   EXPECT_EQ(w.published(), one_by_one->published());
 }
 
+// A refusal is recorded and finished during the batch: a later delivery of the same id in the
+// same batch gets that recorded answer, as it does from intake() one by one.
+TEST_F(IntakeManyTest, ADuplicateWithinTheBatchOfARefusedCommandGetsTheRecordedRefusal) {
+  settings.policy.allowed_regions = {"cn-hangzhou"};
+  build();
+  World& w = *batched;
+  const std::string invalid = R"({"id":"i","action":"StopInstance","RegionId":"cn-hangzhou"})";
+  const auto items = feed({w.message(stop("f", "cn-shanghai"), "reply/f1"), w.message(invalid, "reply/i1"),
+                           w.message(stop("f", "cn-shanghai"), "reply/f2"), w.message(invalid, "reply/i2")});
+  EXPECT_TRUE(items.empty());
+  const auto f = answers_for(w, "f");
+  ASSERT_EQ(f.size(), 2u) << ::testing::PrintToString(w.published());
+  EXPECT_EQ(f[0].topic, "reply/f1");
+  EXPECT_EQ(f[1].topic, "reply/f2");
+  EXPECT_EQ(f[0].payload, f[1].payload);
+  EXPECT_EQ(Json(f[1].payload).str("error", "Code"), "Forbidden");
+  const auto i = answers_for(w, "i");
+  ASSERT_EQ(i.size(), 2u);
+  EXPECT_EQ(i[1].topic, "reply/i2");
+  EXPECT_EQ(Json(i[1].payload).str("error", "Code"), "MissingParameter");
+  EXPECT_EQ(sorted(w.published()), sorted(one_by_one->published()));
+  EXPECT_TRUE(w.journal.entries.at("f").waiters.empty());  // nobody left waiting for a finished id
+  expect_same_journals();
+}
+
 TEST_F(IntakeManyTest, AFailingJournalAnswersEveryScreenedCommandBusyAndRunsNothing) {
   settings.policy.allowed_regions = {"cn-hangzhou"};
   build();
