@@ -1,8 +1,6 @@
 // The workflow: intake (parse -> journal) on the MQTT thread, execution on a worker.
 #include "command_processor.hpp"
 
-#include <set>
-
 #include "attempt_rules.hpp"
 #include "cloud_response.hpp"
 #include "config.hpp"
@@ -86,6 +84,9 @@ bool CommandProcessor::answer_known(const std::string& id, const Route& route, c
 
 namespace {
 
+const char* kOverRateLimit =
+    "this gateway's rate limit (policy.rate_limit) is exceeded; send the command again later";
+
 // What the journal keeps of a message: the command's fields with the ClientToken fixed now, and
 // the earlier of expiresAt and the MQTT 5 Message Expiry. A rejection keeps only its id and route.
 JournalRecord journal_record(const ParsedCommand& parsed, const IncomingMessage& msg, const Route& route) {
@@ -110,7 +111,8 @@ JournalRecord journal_record(const ParsedCommand& parsed, const IncomingMessage&
 
 // Everything intake does before the journal: parse, route, authenticate, policy, rate limit.
 // Answers what needs no journal entry; otherwise returns what to record.
-std::optional<CommandProcessor::Screened> CommandProcessor::screen(const IncomingMessage& msg) {
+std::optional<CommandProcessor::Screened> CommandProcessor::screen(const IncomingMessage& msg,
+                                                                   const std::set<std::string>& batch_ids) {
   ParsedCommand parsed = parse_command(msg.payload, settings_.gateway_id);
   if (auto* other = std::get_if<NotACommand>(&parsed)) {
     log(LogLevel::Debug, "ignored a message of type \"" + other->type + "\" on " + msg.topic);
@@ -158,9 +160,13 @@ std::optional<CommandProcessor::Screened> CommandProcessor::screen(const Incomin
       screened.refusal = CommandRejection{cmd->id, AgentError::Forbidden, *why};
     } else if (!bucket_.try_take(now)) {
       if (auto known = journal_.find(id); known && answer_known(id, route, *known)) return std::nullopt;
+      if (batch_ids.count(id) > 0) {
+        // Its earlier delivery in this batch is not journaled yet: admit() decides once it is.
+        screened.over_rate_limit = true;
+        return screened;
+      }
       log(LogLevel::Warn, "command " + id + " refused: over policy.rate_limit");
-      refuse(screened.parsed, route, AgentError::Throttled, "this gateway's rate limit (policy.rate_limit) is exceeded; "
-                                                            "send the command again later");
+      refuse(screened.parsed, route, AgentError::Throttled, kOverRateLimit);
       return std::nullopt;
     }
   } else {
@@ -173,6 +179,12 @@ std::optional<CommandProcessor::Screened> CommandProcessor::screen(const Incomin
 std::optional<ExecutionItem> CommandProcessor::admit(Screened& s, const Expected<BeginResult, std::string>& begun) {
   const std::string& id = s.record.id;
   const Route& route = s.record.route;
+  if (s.over_rate_limit &&
+      !(begun && (begun->state == BeginState::InFlight || begun->state == BeginState::Finished))) {
+    log(LogLevel::Warn, "command " + id + " refused: over policy.rate_limit");
+    refuse(s.parsed, route, AgentError::Throttled, kOverRateLimit);
+    return std::nullopt;
+  }
   if (!begun || begun->state == BeginState::Full) {
     const std::string why = begun ? "the journal is full of unfinished commands" : "the journal failed: " + begun.error();
     log(LogLevel::Error, "command " + id + ": " + why + "; answering Busy");
@@ -219,8 +231,10 @@ std::vector<ExecutionItem> CommandProcessor::intake_many(const std::vector<Incom
   screened.reserve(msgs.size());
   std::vector<JournalRecord> records;
   records.reserve(msgs.size());
+  std::set<std::string> ids;
   for (const auto& msg : msgs) {
-    if (auto s = screen(msg)) {
+    if (auto s = screen(msg, ids)) {
+      ids.insert(s->record.id);
       records.push_back(s->record);
       screened.push_back(std::move(*s));
     }

@@ -815,6 +815,62 @@ TEST_F(IntakeManyTest, ADuplicateWithinTheBatchOfARefusedCommandGetsTheRecordedR
   expect_same_journals();
 }
 
+// Over the rate limit, a duplicate of a known command still gets its result (docs/contract.md,
+// Throttled) — also when the first delivery is earlier in the same batch.
+TEST_F(IntakeManyTest, ADuplicateWithinTheBatchOverTheRateLimitIsAnsweredWithTheResultNotThrottled) {
+  settings.policy.rate_limit = RateLimit{1, 1};  // one a minute
+  build();
+  World& w = *batched;
+  const auto items = feed({w.message(stop("x"), "reply/1"), w.message(stop("x"), "reply/2")});
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(single_items.size(), 1u);
+  EXPECT_TRUE(one_by_one->publisher.published.empty());
+  EXPECT_TRUE(w.publisher.published.empty()) << ::testing::PrintToString(w.published());
+  execute(*batched, items);
+  execute(*one_by_one, single_items);
+  const auto x = answers_for(w, "x");
+  ASSERT_EQ(x.size(), 2u);
+  EXPECT_EQ(x[1].topic, "reply/2");
+  EXPECT_TRUE(Json(x[1].payload).ok());
+  EXPECT_EQ(w.published(), one_by_one->published());
+}
+
+// The other cases of a duplicate over the rate limit: the first delivery was refused (its
+// recorded answer), did not fit in the journal (Throttled, as the first was never recorded).
+TEST_F(IntakeManyTest, ADuplicateWithinTheBatchOverTheRateLimitGetsWhatIntakeOneByOneGives) {
+  settings.policy.rate_limit = RateLimit{1, 2};
+  build();
+  for (World* w : {one_by_one.get(), batched.get()}) w->journal.max_records = 2;
+  World& w = *batched;
+  const std::string invalid_i = R"({"id":"i","action":"StopInstance","RegionId":"cn-hangzhou"})";
+  const auto items = feed({w.message(stop("y")),                 // token 1, recorded
+                           w.message(invalid_i, "reply/i1"),     // recorded and refused
+                           w.message(stop("q"), "reply/q1"),     // token 2, the journal is full: Busy
+                           w.message(stop("q"), "reply/q2"),     // over the limit, q never recorded
+                           w.message(stop("i"), "reply/i2"),     // over the limit, i refused above
+                           w.message(stop("z"), "reply/z")});    // over the limit
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].command.id, "y");
+  EXPECT_EQ(summaries(items), summaries(single_items));
+  const auto i = answers_for(w, "i");
+  ASSERT_EQ(i.size(), 2u) << ::testing::PrintToString(w.published());
+  EXPECT_EQ(i[1].topic, "reply/i2");
+  EXPECT_EQ(i[1].payload, i[0].payload);
+  EXPECT_EQ(Json(i[1].payload).str("error", "Code"), "MissingParameter");
+  const auto q = answers_for(w, "q");
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[0].topic, "reply/q1");
+  EXPECT_EQ(Json(q[0].payload).str("error", "Code"), "Busy");
+  EXPECT_EQ(q[1].topic, "reply/q2");
+  EXPECT_EQ(Json(q[1].payload).str("error", "Code"), "Throttled");
+  ASSERT_EQ(answers_for(w, "z").size(), 1u);
+  EXPECT_EQ(Json(answers_for(w, "z")[0].payload).str("error", "Code"), "Throttled");
+  EXPECT_EQ(w.publisher.published.size(), 5u);
+  EXPECT_EQ(sorted(w.published()), sorted(one_by_one->published()));
+  expect_same_journals();
+  expect_same_telemetry();
+}
+
 TEST_F(IntakeManyTest, AFailingJournalAnswersEveryScreenedCommandBusyAndRunsNothing) {
   settings.policy.allowed_regions = {"cn-hangzhou"};
   build();
