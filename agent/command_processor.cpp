@@ -84,6 +84,9 @@ bool CommandProcessor::answer_known(const std::string& id, const Route& route, c
 
 namespace {
 
+const char* kOverRateLimit =
+    "this gateway's rate limit (policy.rate_limit) is exceeded; send the command again later";
+
 // What the journal keeps of a message: the command's fields with the ClientToken fixed now, and
 // the earlier of expiresAt and the MQTT 5 Message Expiry. A rejection keeps only its id and route.
 JournalRecord journal_record(const ParsedCommand& parsed, const IncomingMessage& msg, const Route& route) {
@@ -108,7 +111,8 @@ JournalRecord journal_record(const ParsedCommand& parsed, const IncomingMessage&
 
 // Everything intake does before the journal: parse, route, authenticate, policy, rate limit.
 // Answers what needs no journal entry; otherwise returns what to record.
-std::optional<CommandProcessor::Screened> CommandProcessor::screen(const IncomingMessage& msg) {
+std::optional<CommandProcessor::Screened> CommandProcessor::screen(const IncomingMessage& msg,
+                                                                   const std::set<std::string>& batch_ids) {
   ParsedCommand parsed = parse_command(msg.payload, settings_.gateway_id);
   if (auto* other = std::get_if<NotACommand>(&parsed)) {
     log(LogLevel::Debug, "ignored a message of type \"" + other->type + "\" on " + msg.topic);
@@ -156,9 +160,13 @@ std::optional<CommandProcessor::Screened> CommandProcessor::screen(const Incomin
       screened.refusal = CommandRejection{cmd->id, AgentError::Forbidden, *why};
     } else if (!bucket_.try_take(now)) {
       if (auto known = journal_.find(id); known && answer_known(id, route, *known)) return std::nullopt;
+      if (batch_ids.count(id) > 0) {
+        // Its earlier delivery in this batch is not journaled yet: admit() decides once it is.
+        screened.over_rate_limit = true;
+        return screened;
+      }
       log(LogLevel::Warn, "command " + id + " refused: over policy.rate_limit");
-      refuse(screened.parsed, route, AgentError::Throttled, "this gateway's rate limit (policy.rate_limit) is exceeded; "
-                                                            "send the command again later");
+      refuse(screened.parsed, route, AgentError::Throttled, kOverRateLimit);
       return std::nullopt;
     }
   } else {
@@ -171,6 +179,12 @@ std::optional<CommandProcessor::Screened> CommandProcessor::screen(const Incomin
 std::optional<ExecutionItem> CommandProcessor::admit(Screened& s, const Expected<BeginResult, std::string>& begun) {
   const std::string& id = s.record.id;
   const Route& route = s.record.route;
+  if (s.over_rate_limit &&
+      !(begun && (begun->state == BeginState::InFlight || begun->state == BeginState::Finished))) {
+    log(LogLevel::Warn, "command " + id + " refused: over policy.rate_limit");
+    refuse(s.parsed, route, AgentError::Throttled, kOverRateLimit);
+    return std::nullopt;
+  }
   if (!begun || begun->state == BeginState::Full) {
     const std::string why = begun ? "the journal is full of unfinished commands" : "the journal failed: " + begun.error();
     log(LogLevel::Error, "command " + id + ": " + why + "; answering Busy");
@@ -217,8 +231,10 @@ std::vector<ExecutionItem> CommandProcessor::intake_many(const std::vector<Incom
   screened.reserve(msgs.size());
   std::vector<JournalRecord> records;
   records.reserve(msgs.size());
+  std::set<std::string> ids;
   for (const auto& msg : msgs) {
-    if (auto s = screen(msg)) {
+    if (auto s = screen(msg, ids)) {
+      ids.insert(s->record.id);
       records.push_back(s->record);
       screened.push_back(std::move(*s));
     }
@@ -226,11 +242,18 @@ std::vector<ExecutionItem> CommandProcessor::intake_many(const std::vector<Incom
   std::vector<ExecutionItem> items;
   if (screened.empty()) return items;
   auto begun = journal_.begin_many(records);
+  // Ids this batch recorded as refusals: admit() finishes them at once, so a later delivery of one
+  // in the same batch, which the journal called InFlight, gets the recorded answer (as from
+  // intake() one by one), not a waiter added after the finish that nothing would ever answer.
+  std::set<std::string> refused;
   for (std::size_t i = 0; i < screened.size(); ++i) {
-    std::optional<ExecutionItem> item;
-    if (begun) item = admit(screened[i], Expected<BeginResult, std::string>((*begun)[i]));
-    else item = admit(screened[i], Expected<BeginResult, std::string>(unexpected(begun.error())));
-    if (item) items.push_back(std::move(*item));
+    const std::string& id = screened[i].record.id;
+    Expected<BeginResult, std::string> result = begun ? Expected<BeginResult, std::string>((*begun)[i])
+                                                      : Expected<BeginResult, std::string>(unexpected(begun.error()));
+    if (result && result->state == BeginState::InFlight && refused.count(id) > 0)
+      if (auto known = journal_.find(id)) result = *known;
+    if (result && result->state == BeginState::New && screened[i].refusal) refused.insert(id);
+    if (auto item = admit(screened[i], result)) items.push_back(std::move(*item));
   }
   return items;
 }

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -111,8 +112,12 @@ class CommandProcessor {
     ParsedCommand parsed;
     std::optional<CommandRejection> refusal;  // to record and answer (invalid with an id, Forbidden)
     std::int64_t screened_ms = 0;
+    // Over the rate limit, with an id that an earlier message of the same batch carries: answered
+    // like a known id once the batch is journaled, otherwise Throttled.
+    bool over_rate_limit = false;
   };
-  std::optional<Screened> screen(const IncomingMessage& msg);
+  // `batch_ids`: the ids of the messages screened before this one in the same intake_many batch.
+  std::optional<Screened> screen(const IncomingMessage& msg, const std::set<std::string>& batch_ids = {});
   std::optional<ExecutionItem> admit(Screened& s, const Expected<BeginResult, std::string>& begun);
 
   struct Outcome {

@@ -111,6 +111,12 @@ class FakeJournal final : public Journal {
     entries[rec.id] = Entry{rec, false, false, "", {}};
     return BeginResult{BeginState::New, ""};
   }
+  // The port's default (begin() for each record), counted: one call is one journal transaction.
+  int begin_many_calls = 0;
+  Expected<std::vector<BeginResult>, std::string> begin_many(const std::vector<JournalRecord>& recs) override {
+    ++begin_many_calls;
+    return Journal::begin_many(recs);
+  }
   std::optional<BeginResult> find(const std::string& id) override {
     auto it = entries.find(id);
     if (it == entries.end()) return std::nullopt;

@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -584,6 +585,364 @@ TEST_F(ProcessorTest, TheClockCorrectionNeverWidensTheSignedCommandWindow) {
        R"(","signature":")" + sig + "\"}");
   EXPECT_EQ(last().str("error", "Code"), "Unauthenticated");
   EXPECT_TRUE(transport.sent.empty());
+}
+
+// --- intake_many: several messages journaled as one change (commit cd7cfa1) ---------------------
+
+// One agent's processor with its own fakes, so that two can be given the same messages (one with
+// intake() one by one, one with intake_many()) and compared.
+struct World {
+  explicit World(const ProcessorSettings& s)
+      : processor(s, Credentials("AKID", "SECRET", ""), clock, entropy, journal, publisher, telemetry, logger) {}
+  IncomingMessage message(const std::string& payload, const std::string& response_topic = "",
+                          const std::string& correlation = "") const {
+    return IncomingMessage{"swas/gw-001/commands", payload, response_topic, correlation, clock.now_ms, std::nullopt};
+  }
+  // A command finished before the batch (its recorded result is `payload`).
+  void seed_finished(const std::string& id, const std::string& payload) {
+    JournalRecord rec;
+    rec.id = id;
+    rec.route = Route{"swas/gw-001/commands", ""};
+    journal.entries[id] = FakeJournal::Entry{rec, true, false, payload, {}};
+  }
+  // Every published message, as one comparable string each, in publication order.
+  std::vector<std::string> published() const {
+    std::vector<std::string> out;
+    for (const auto& m : publisher.published)
+      out.push_back(m.topic + " | " + m.correlation_data + " | " + m.journal_id + " | " + m.payload);
+    return out;
+  }
+  FakeClock clock;
+  FakeEntropy entropy;
+  FakeTransport transport;
+  FakePublisher publisher;
+  FakeJournal journal;
+  FakeTelemetry telemetry;
+  FakeLogger logger;
+  CommandProcessor processor;
+};
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::string item_summary(const ExecutionItem& item) {
+  return item.command.id + " | " + item.route.topic + " | " + item.route.correlation_data + " | " +
+         item.command.client_token + " | " + std::to_string(item.accepted_ms) + " | " +
+         (item.expires_at_ms ? std::to_string(*item.expires_at_ms) : "-") + " | " +
+         (item.told_ms ? std::to_string(*item.told_ms) : "-");
+}
+
+std::vector<std::string> summaries(const std::vector<ExecutionItem>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) out.push_back(item_summary(item));
+  return out;
+}
+
+std::string stop(const std::string& id, const std::string& region = "cn-hangzhou") {
+  return R"({"id":")" + id + R"(","action":"StopInstance","InstanceId":"i-)" + id + R"(","RegionId":")" + region + "\"}";
+}
+
+// The same messages through intake() one by one and through one intake_many(): the same items in
+// the same order, the same answers (as a set: intake_many publishes what it answers before the
+// journal, such as Throttled, ahead of what it answers after), the same journal.
+class IntakeManyTest : public ::testing::Test {
+ protected:
+  IntakeManyTest() {
+    settings.command_topic = "swas/gw-001/commands";
+    settings.gateway_id = "gw-001";
+  }
+  void build() {
+    one_by_one = std::make_unique<World>(settings);
+    batched = std::make_unique<World>(settings);
+  }
+  // Feeds `msgs` to both worlds; returns the batched world's items (the other's are in `single_items`).
+  std::vector<ExecutionItem> feed(const std::vector<IncomingMessage>& msgs) {
+    single_items.clear();
+    for (const auto& m : msgs)
+      if (auto item = one_by_one->processor.intake(m)) single_items.push_back(std::move(*item));
+    return batched->processor.intake_many(msgs);
+  }
+  // Executes each world's items, every call answered 200.
+  void execute(World& w, const std::vector<ExecutionItem>& items) {
+    for (const auto& item : items) {
+      w.transport.reply(200, R"({"RequestId":"REQ-)" + item.command.id + "\"}");
+      w.processor.execute(item, w.transport);
+    }
+  }
+  void expect_same_journals() {
+    ASSERT_EQ(one_by_one->journal.entries.size(), batched->journal.entries.size());
+    for (const auto& [id, e] : one_by_one->journal.entries) {
+      ASSERT_TRUE(batched->journal.entries.count(id)) << id;
+      const auto& b = batched->journal.entries.at(id);
+      EXPECT_EQ(e.finished, b.finished) << id;
+      EXPECT_EQ(e.payload, b.payload) << id;
+      EXPECT_EQ(e.rec.route.topic, b.rec.route.topic) << id;
+      EXPECT_EQ(e.rec.client_token, b.rec.client_token) << id;
+      EXPECT_EQ(e.waiters.size(), b.waiters.size()) << id;
+    }
+  }
+  void expect_same_telemetry() {
+    EXPECT_EQ(one_by_one->telemetry.received_count, batched->telemetry.received_count);
+    EXPECT_EQ(one_by_one->telemetry.rejected, batched->telemetry.rejected);
+    EXPECT_EQ(one_by_one->telemetry.succeeded, batched->telemetry.succeeded);
+  }
+  // The answers published for a command id (by the payload's "id"), in order.
+  static std::vector<OutgoingMessage> answers_for(const World& w, const std::string& id) {
+    std::vector<OutgoingMessage> out;
+    for (const auto& m : w.publisher.published)
+      if (Json(m.payload).str("id") == id) out.push_back(m);
+    return out;
+  }
+
+  ProcessorSettings settings;
+  std::unique_ptr<World> one_by_one, batched;
+  std::vector<ExecutionItem> single_items;
+};
+
+TEST_F(IntakeManyTest, AMixedBatchGivesWhatIntakeOneByOneGivesWithOneJournalCall) {
+  settings.policy.allowed_regions = {"cn-hangzhou"};
+  settings.policy.rate_limit = RateLimit{1, 4};  // four commands now, then one a minute
+  build();
+  for (World* w : {one_by_one.get(), batched.get()}) w->seed_finished("done", "DONE-RESULT");
+  World& w = *batched;
+  const std::vector<IncomingMessage> msgs = {
+      w.message(stop("a"), "reply/a", "ca"),                                      // accepted (token 1)
+      w.message("{oops"),                                                         // unreadable
+      w.message(R"({"type":"status","state":"online"})"),                         // not a command
+      w.message(stop("done"), "reply/done", "cd"),                                // finished earlier (token 2)
+      w.message(stop("b")),                                                       // accepted (token 3)
+      w.message(stop("a"), "reply/a2", "ca2"),                                    // a again, same batch (token 4)
+      w.message(stop("f", "cn-shanghai"), "reply/f"),                             // Forbidden by policy
+      w.message(stop("t")),                                                       // over the rate limit
+      w.message(R"({"id":"i","action":"StopInstance","RegionId":"cn-hangzhou"})"),  // invalid, with an id
+  };
+  const auto items = feed(msgs);
+  EXPECT_EQ(batched->journal.begin_many_calls, 1);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].command.id, "a");
+  EXPECT_EQ(items[0].route.topic, "reply/a");
+  EXPECT_EQ(items[0].route.correlation_data, "ca");
+  EXPECT_EQ(items[1].command.id, "b");
+  EXPECT_EQ(summaries(items), summaries(single_items));
+
+  // One answer for each command that needs one now: not the status message, not a (answered when
+  // it finishes), not b.
+  ASSERT_EQ(batched->publisher.published.size(), 5u) << ::testing::PrintToString(batched->published());
+  EXPECT_EQ(sorted(batched->published()), sorted(one_by_one->published()));
+  EXPECT_EQ(answers_for(w, "a").size(), 0u);
+  EXPECT_EQ(answers_for(w, "b").size(), 0u);
+  std::vector<OutgoingMessage> done_answers;
+  for (const auto& m : w.publisher.published)  // its recorded payload (not JSON here), verbatim
+    if (m.payload == "DONE-RESULT") done_answers.push_back(m);
+  ASSERT_EQ(done_answers.size(), 1u);
+  EXPECT_EQ(done_answers[0].topic, "reply/done");
+  EXPECT_EQ(done_answers[0].correlation_data, "cd");
+  ASSERT_EQ(answers_for(w, "f").size(), 1u);
+  EXPECT_EQ(Json(answers_for(w, "f")[0].payload).str("error", "Code"), "Forbidden");
+  EXPECT_EQ(answers_for(w, "f")[0].topic, "reply/f");
+  ASSERT_EQ(answers_for(w, "t").size(), 1u);
+  EXPECT_EQ(Json(answers_for(w, "t")[0].payload).str("error", "Code"), "Throttled");
+  ASSERT_EQ(answers_for(w, "i").size(), 1u);
+  EXPECT_EQ(Json(answers_for(w, "i")[0].payload).str("error", "Code"), "MissingParameter");
+  std::size_t unreadable = 0;
+  for (const auto& m : w.publisher.published) unreadable += Json(m.payload).id_is_null() ? 1 : 0;
+  EXPECT_EQ(unreadable, 1u);
+  expect_same_journals();
+  EXPECT_FALSE(batched->journal.entries.count("t"));  // Throttled: not recorded
+  EXPECT_TRUE(batched->journal.entries.at("f").finished);
+  EXPECT_TRUE(batched->journal.entries.at("i").finished);
+  EXPECT_FALSE(batched->journal.entries.at("a").finished);
+
+  // Executing: a's result goes to both of a's routes, once each; b's to the command topic.
+  execute(*one_by_one, single_items);
+  execute(*batched, items);
+  EXPECT_EQ(batched->transport.sent.size(), 2u);
+  const auto a = answers_for(w, "a");
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].topic, "reply/a");
+  EXPECT_EQ(a[0].correlation_data, "ca");
+  EXPECT_EQ(a[1].topic, "reply/a2");
+  EXPECT_EQ(a[1].correlation_data, "ca2");
+  EXPECT_EQ(a[0].payload, a[1].payload);
+  EXPECT_TRUE(Json(a[0].payload).ok());
+  EXPECT_EQ(sorted(batched->published()), sorted(one_by_one->published()));
+  expect_same_journals();
+  expect_same_telemetry();
+}
+
+TEST_F(IntakeManyTest, ADuplicateWithinTheBatchIsAnsweredOnBothRoutesWhenTheFirstFinishes) {
+  build();
+  World& w = *batched;
+  const auto items = feed({w.message(stop("x"), "reply/1", "c1"), w.message(stop("x"), "reply/2", "c2")});
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].route.topic, "reply/1");
+  EXPECT_TRUE(w.publisher.published.empty());
+  execute(*batched, items);
+  execute(*one_by_one, single_items);
+  ASSERT_EQ(w.publisher.published.size(), 2u);
+  EXPECT_EQ(w.publisher.published[0].topic, "reply/1");
+  EXPECT_EQ(w.publisher.published[1].topic, "reply/2");
+  EXPECT_EQ(w.publisher.published[1].correlation_data, "c2");
+  EXPECT_EQ(w.publisher.published[0].payload, w.publisher.published[1].payload);
+  EXPECT_EQ(w.transport.sent.size(), 1u);
+  EXPECT_EQ(w.published(), one_by_one->published());
+}
+
+// A refusal is recorded and finished during the batch: a later delivery of the same id in the
+// same batch gets that recorded answer, as it does from intake() one by one.
+TEST_F(IntakeManyTest, ADuplicateWithinTheBatchOfARefusedCommandGetsTheRecordedRefusal) {
+  settings.policy.allowed_regions = {"cn-hangzhou"};
+  build();
+  World& w = *batched;
+  const std::string invalid = R"({"id":"i","action":"StopInstance","RegionId":"cn-hangzhou"})";
+  const auto items = feed({w.message(stop("f", "cn-shanghai"), "reply/f1"), w.message(invalid, "reply/i1"),
+                           w.message(stop("f", "cn-shanghai"), "reply/f2"), w.message(invalid, "reply/i2")});
+  EXPECT_TRUE(items.empty());
+  const auto f = answers_for(w, "f");
+  ASSERT_EQ(f.size(), 2u) << ::testing::PrintToString(w.published());
+  EXPECT_EQ(f[0].topic, "reply/f1");
+  EXPECT_EQ(f[1].topic, "reply/f2");
+  EXPECT_EQ(f[0].payload, f[1].payload);
+  EXPECT_EQ(Json(f[1].payload).str("error", "Code"), "Forbidden");
+  const auto i = answers_for(w, "i");
+  ASSERT_EQ(i.size(), 2u);
+  EXPECT_EQ(i[1].topic, "reply/i2");
+  EXPECT_EQ(Json(i[1].payload).str("error", "Code"), "MissingParameter");
+  EXPECT_EQ(sorted(w.published()), sorted(one_by_one->published()));
+  EXPECT_TRUE(w.journal.entries.at("f").waiters.empty());  // nobody left waiting for a finished id
+  expect_same_journals();
+}
+
+// Over the rate limit, a duplicate of a known command still gets its result (docs/contract.md,
+// Throttled) — also when the first delivery is earlier in the same batch.
+TEST_F(IntakeManyTest, ADuplicateWithinTheBatchOverTheRateLimitIsAnsweredWithTheResultNotThrottled) {
+  settings.policy.rate_limit = RateLimit{1, 1};  // one a minute
+  build();
+  World& w = *batched;
+  const auto items = feed({w.message(stop("x"), "reply/1"), w.message(stop("x"), "reply/2")});
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(single_items.size(), 1u);
+  EXPECT_TRUE(one_by_one->publisher.published.empty());
+  EXPECT_TRUE(w.publisher.published.empty()) << ::testing::PrintToString(w.published());
+  execute(*batched, items);
+  execute(*one_by_one, single_items);
+  const auto x = answers_for(w, "x");
+  ASSERT_EQ(x.size(), 2u);
+  EXPECT_EQ(x[1].topic, "reply/2");
+  EXPECT_TRUE(Json(x[1].payload).ok());
+  EXPECT_EQ(w.published(), one_by_one->published());
+}
+
+// The other cases of a duplicate over the rate limit: the first delivery was refused (its
+// recorded answer), did not fit in the journal (Throttled, as the first was never recorded).
+TEST_F(IntakeManyTest, ADuplicateWithinTheBatchOverTheRateLimitGetsWhatIntakeOneByOneGives) {
+  settings.policy.rate_limit = RateLimit{1, 2};
+  build();
+  for (World* w : {one_by_one.get(), batched.get()}) w->journal.max_records = 2;
+  World& w = *batched;
+  const std::string invalid_i = R"({"id":"i","action":"StopInstance","RegionId":"cn-hangzhou"})";
+  const auto items = feed({w.message(stop("y")),                 // token 1, recorded
+                           w.message(invalid_i, "reply/i1"),     // recorded and refused
+                           w.message(stop("q"), "reply/q1"),     // token 2, the journal is full: Busy
+                           w.message(stop("q"), "reply/q2"),     // over the limit, q never recorded
+                           w.message(stop("i"), "reply/i2"),     // over the limit, i refused above
+                           w.message(stop("z"), "reply/z")});    // over the limit
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].command.id, "y");
+  EXPECT_EQ(summaries(items), summaries(single_items));
+  const auto i = answers_for(w, "i");
+  ASSERT_EQ(i.size(), 2u) << ::testing::PrintToString(w.published());
+  EXPECT_EQ(i[1].topic, "reply/i2");
+  EXPECT_EQ(i[1].payload, i[0].payload);
+  EXPECT_EQ(Json(i[1].payload).str("error", "Code"), "MissingParameter");
+  const auto q = answers_for(w, "q");
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[0].topic, "reply/q1");
+  EXPECT_EQ(Json(q[0].payload).str("error", "Code"), "Busy");
+  EXPECT_EQ(q[1].topic, "reply/q2");
+  EXPECT_EQ(Json(q[1].payload).str("error", "Code"), "Throttled");
+  ASSERT_EQ(answers_for(w, "z").size(), 1u);
+  EXPECT_EQ(Json(answers_for(w, "z")[0].payload).str("error", "Code"), "Throttled");
+  EXPECT_EQ(w.publisher.published.size(), 5u);
+  EXPECT_EQ(sorted(w.published()), sorted(one_by_one->published()));
+  expect_same_journals();
+  expect_same_telemetry();
+}
+
+TEST_F(IntakeManyTest, AFailingJournalAnswersEveryScreenedCommandBusyAndRunsNothing) {
+  settings.policy.allowed_regions = {"cn-hangzhou"};
+  build();
+  for (World* w : {one_by_one.get(), batched.get()}) w->journal.fail_writes = true;
+  World& w = *batched;
+  const std::vector<IncomingMessage> msgs = {w.message(stop("a"), "reply/a", "ca"), w.message("{oops"),
+                                             w.message(R"({"id":"i","action":"StopInstance","RegionId":"cn-hangzhou"})"),
+                                             w.message(stop("b")), w.message(stop("f", "cn-shanghai")),
+                                             w.message(R"({"type":"status","state":"online"})")};
+  const auto items = feed(msgs);
+  EXPECT_TRUE(items.empty());
+  EXPECT_EQ(w.journal.begin_many_calls, 1);
+  EXPECT_TRUE(w.journal.entries.empty());
+  for (const std::string id : {"a", "b", "f"}) {
+    const auto answers = answers_for(w, id);
+    ASSERT_EQ(answers.size(), 1u) << id;
+    EXPECT_EQ(Json(answers[0].payload).str("error", "Code"), "Busy") << id;
+    EXPECT_NE(Json(answers[0].payload).str("error", "Message").find("disk I/O error"), std::string::npos) << id;
+    EXPECT_EQ(answers[0].journal_id, "") << "a Busy answer is not recorded: " << id;
+  }
+  EXPECT_EQ(answers_for(w, "a")[0].topic, "reply/a");
+  EXPECT_EQ(answers_for(w, "a")[0].correlation_data, "ca");
+  // A command invalid anyway gets its validation error (as busy_answer() gives it).
+  ASSERT_EQ(answers_for(w, "i").size(), 1u);
+  EXPECT_EQ(Json(answers_for(w, "i")[0].payload).str("error", "Code"), "MissingParameter");
+  EXPECT_EQ(w.publisher.published.size(), 5u);  // a, unreadable, i, b, f
+  // Each is the answer busy_answer() gives the same message for the same reason (what intake
+  // published before it built the answer itself).
+  for (const std::size_t k : {std::size_t{0}, std::size_t{2}, std::size_t{3}, std::size_t{4}}) {
+    const auto busy = w.processor.busy_answer(msgs[k], "the journal failed: disk I/O error");
+    ASSERT_TRUE(busy.has_value()) << k;
+    const std::string id = Json(busy->payload).str("id");
+    ASSERT_EQ(answers_for(w, id).size(), 1u) << id;
+    EXPECT_EQ(answers_for(w, id)[0].payload, busy->payload) << id;
+    EXPECT_EQ(answers_for(w, id)[0].topic, busy->topic) << id;
+    EXPECT_EQ(answers_for(w, id)[0].correlation_data, busy->correlation_data) << id;
+  }
+  EXPECT_EQ(sorted(w.published()), sorted(one_by_one->published()));
+  expect_same_telemetry();
+  EXPECT_TRUE(w.transport.sent.empty());
+}
+
+TEST_F(IntakeManyTest, AFullJournalAnswersBusyForWhatDoesNotFitAndAcceptsWhatDoes) {
+  build();
+  for (World* w : {one_by_one.get(), batched.get()}) w->journal.max_records = 2;
+  World& w = *batched;
+  const auto items = feed({w.message(stop("a")), w.message(stop("b")), w.message(stop("c"), "reply/c"),
+                           w.message(stop("a"), "reply/a2")});
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].command.id, "a");
+  EXPECT_EQ(items[1].command.id, "b");
+  EXPECT_EQ(summaries(items), summaries(single_items));
+  ASSERT_EQ(w.publisher.published.size(), 1u);
+  EXPECT_EQ(w.publisher.published[0].topic, "reply/c");
+  EXPECT_EQ(Json(w.publisher.published[0].payload).str("id"), "c");
+  EXPECT_EQ(Json(w.publisher.published[0].payload).str("error", "Code"), "Busy");
+  EXPECT_NE(Json(w.publisher.published[0].payload).str("error", "Message").find("journal is full"), std::string::npos);
+  EXPECT_EQ(w.published(), one_by_one->published());
+  EXPECT_FALSE(w.journal.entries.count("c"));
+  EXPECT_EQ(w.journal.entries.at("a").waiters.size(), 1u);  // a's duplicate waits for a's result
+  expect_same_journals();
+}
+
+TEST_F(IntakeManyTest, ABatchWithNothingToJournalMakesNoJournalCall) {
+  build();
+  World& w = *batched;
+  const auto items = feed({w.message("{oops"), w.message(R"({"type":"status","state":"online"})")});
+  EXPECT_TRUE(items.empty());
+  EXPECT_EQ(w.journal.begin_many_calls, 0);
+  EXPECT_EQ(w.publisher.published.size(), 1u);
+  EXPECT_TRUE(batched->processor.intake_many({}).empty());
+  EXPECT_EQ(w.journal.begin_many_calls, 0);
 }
 
 }  // namespace

@@ -4,12 +4,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/syscall.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "cli.hpp"
 #include "files.hpp"
@@ -151,6 +164,248 @@ TEST(WorkQueue, BoundedAndDrainsAfterClose) {
   EXPECT_EQ(q.pop(), 1);
   EXPECT_EQ(q.pop(), 2);
   EXPECT_EQ(q.pop(), std::nullopt);
+}
+
+// --- push_wait and pop_many (commit cd7cfa1) ---------------------------------------------------
+// "Blocked" is observed, not timed: a thread under test is blocked when the scheduler shows it
+// asleep ('S' in /proc) before it returned, while nothing else holds the queue's lock. Time limits
+// only end a test that would otherwise hang, as a failure.
+
+// The scheduler state of thread `tid` of this process ('R' running, 'S' asleep, '?' gone).
+char thread_state(long tid) {
+  std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string line;
+  std::getline(f, line);
+  const auto name_end = line.rfind(')');  // the thread's name may hold spaces and parentheses
+  return name_end == std::string::npos || name_end + 2 >= line.size() ? '?' : line[name_end + 2];
+}
+
+// Waits (yielding) until `done()` holds; false after 20 s, which only a failing run reaches.
+bool eventually(const std::function<bool()>& done) {
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > limit) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// Runs `body` on a thread of its own and says whether it is blocked (asleep before it returned).
+class Actor {
+ public:
+  explicit Actor(std::function<void()> body)
+      : thread_([this, b = std::move(body)] {
+          tid_ = ::syscall(SYS_gettid);
+          started_ = true;
+          b();
+          returned_ = true;
+        }) {}
+  ~Actor() {
+    if (thread_.joinable()) thread_.join();
+  }
+  Actor(const Actor&) = delete;
+  Actor& operator=(const Actor&) = delete;
+  // Waits until the thread is asleep (true) or has returned (false).
+  bool blocks() {
+    EXPECT_TRUE(eventually([this] { return started_.load(); }));
+    EXPECT_TRUE(eventually([this] { return returned_ || thread_state(tid_) == 'S'; }));
+    return !returned_;
+  }
+  // Waits until the thread returned; false (a failure) when it never does within the limit.
+  bool returns() { return eventually([this] { return returned_.load(); }); }
+  bool returned() const { return returned_; }
+
+ private:
+  std::atomic<long> tid_{0};
+  std::atomic<bool> started_{false}, returned_{false};
+  std::thread thread_;  // last: starts once the flags exist
+};
+
+// Declared after a test's threads: at its end (also of a test that failed) wakes whatever still waits
+// on `q`, so that those threads can be joined.
+template <typename T>
+class Release {
+ public:
+  explicit Release(WorkQueue<T>& q) : q_(q) {}
+  Release(const Release&) = delete;
+  Release& operator=(const Release&) = delete;
+  ~Release() {
+    q_.close();
+    q_.force_push(T{});
+    std::vector<T> rest;
+    q_.pop_many(rest, 1u << 20);  // wakes every pusher, even with a close() that does not
+  }
+
+ private:
+  WorkQueue<T>& q_;
+};
+
+TEST(WorkQueue, PushWaitBlocksWhileFullAndTakesTheRoomAPopMakes) {
+  WorkQueue<int> q(1);
+  int first = 1;
+  ASSERT_TRUE(q.push_wait(first));  // room: returns at once
+  std::atomic<bool> pushed{false};
+  Actor pusher([&] {
+    int second = 2;
+    pushed = q.push_wait(second);
+  });
+  Release<int> release(q);
+  ASSERT_TRUE(pusher.blocks());
+  EXPECT_EQ(q.size(), 1u);
+  EXPECT_EQ(q.pop(), 1);
+  ASSERT_TRUE(pusher.returns()) << "the pop's room never reached the waiting pusher";
+  EXPECT_TRUE(pushed);
+  EXPECT_EQ(q.size(), 1u);
+  EXPECT_EQ(q.pop(), 2);
+}
+
+TEST(WorkQueue, PushWaitOnAClosedQueueIsRefusedAtOnceAndLeavesTheItem) {
+  WorkQueue<std::string> q(1);
+  std::string kept = "kept";
+  ASSERT_TRUE(q.push_wait(kept));
+  q.close();
+  // Full and closed: refused, not blocked.
+  std::atomic<bool> refused{false};
+  std::string item = "untouched";
+  {
+    Actor pusher([&] { refused = !q.push_wait(item); });
+    Release<std::string> release(q);
+    EXPECT_FALSE(pusher.blocks()) << "push_wait waits on a closed queue";
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_EQ(item, "untouched");
+  // Closed with room: refused too.
+  WorkQueue<std::string> empty(4);
+  empty.close();
+  EXPECT_FALSE(empty.push_wait(item));
+  EXPECT_EQ(item, "untouched");
+  EXPECT_EQ(empty.size(), 0u);
+}
+
+TEST(WorkQueue, CloseReleasesEveryBlockedPusherWithItsItemUntouched) {
+  WorkQueue<std::string> q(1);
+  std::string first = "first";
+  ASSERT_TRUE(q.push_wait(first));
+  std::vector<std::string> items = {"p0", "p1", "p2"};
+  std::atomic<int> refused{0};
+  std::vector<std::unique_ptr<Actor>> pushers;
+  for (auto& item : items) pushers.push_back(std::make_unique<Actor>([&] { refused += q.push_wait(item) ? 0 : 1; }));
+  {
+    Release<std::string> release(q);
+    for (auto& p : pushers) ASSERT_TRUE(p->blocks());
+    q.close();
+    for (std::size_t i = 0; i < pushers.size(); ++i)
+      EXPECT_TRUE(pushers[i]->returns()) << "pusher " << i << " still waits after the close";
+  }
+  pushers.clear();
+  EXPECT_EQ(refused, 3);
+  EXPECT_EQ(items, (std::vector<std::string>{"p0", "p1", "p2"}));
+}
+
+TEST(WorkQueue, PopManyTakesAtMostMaxInOrderAndIsFalseOnceClosedAndDrained) {
+  WorkQueue<int> q(8);
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(q.try_push(i));
+  std::vector<int> out = {99, 98};  // cleared first
+  ASSERT_TRUE(q.pop_many(out, 3));
+  EXPECT_EQ(out, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(q.size(), 2u);
+  int six = 6;
+  ASSERT_TRUE(q.push_wait(six));
+  q.close();
+  ASSERT_TRUE(q.pop_many(out, 16));  // closed: what is left still comes out
+  EXPECT_EQ(out, (std::vector<int>{4, 5, 6}));
+  EXPECT_FALSE(q.pop_many(out, 16));
+  EXPECT_TRUE(out.empty());
+  EXPECT_FALSE(q.pop_many(out, 16));
+}
+
+TEST(WorkQueue, PopManyWaitsWhileEmptyAndIsReleasedByAPushOrTheClose) {
+  WorkQueue<int> q(4);
+  std::vector<int> got;
+  std::atomic<bool> result{false};
+  {
+    Actor consumer([&] { result = q.pop_many(got, 4); });
+    std::optional<Release<int>> release;  // only for a failure: a passing run closes nothing here
+    ASSERT_TRUE(consumer.blocks()) << "pop_many returned from an empty, open queue";
+    int seven = 7;
+    ASSERT_TRUE(q.push_wait(seven));
+    if (!consumer.returns()) {
+      ADD_FAILURE() << "a push did not wake the waiting pop_many";
+      release.emplace(q);
+    }
+  }
+  EXPECT_TRUE(result);
+  EXPECT_EQ(got, std::vector<int>{7});
+  {
+    Actor consumer([&] { result = q.pop_many(got, 4); });
+    Release<int> release(q);
+    ASSERT_TRUE(consumer.blocks());
+    q.close();
+    EXPECT_TRUE(consumer.returns()) << "the close did not wake the waiting pop_many";
+  }
+  EXPECT_FALSE(result);
+  EXPECT_TRUE(got.empty());
+}
+
+TEST(WorkQueue, PopManyMakesRoomForEveryPusherItFreesASlotFor) {
+  WorkQueue<int> q(2);
+  int a = 1, b = 2;
+  ASSERT_TRUE(q.push_wait(a));
+  ASSERT_TRUE(q.push_wait(b));
+  std::atomic<int> pushed{0};
+  Actor p3([&] {
+    int v = 3;
+    pushed += q.push_wait(v) ? 1 : 0;
+  });
+  ASSERT_TRUE(p3.blocks());
+  Actor p4([&] {
+    int v = 4;
+    pushed += q.push_wait(v) ? 1 : 0;
+  });
+  Release<int> release(q);
+  ASSERT_TRUE(p4.blocks());
+  std::vector<int> out;
+  ASSERT_TRUE(q.pop_many(out, 2));
+  EXPECT_EQ(out, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(p3.returns()) << "a pusher was left waiting with room in the queue";
+  EXPECT_TRUE(p4.returns()) << "a pusher was left waiting with room in the queue";
+  q.close();  // releases any left behind (the test has then failed)
+  EXPECT_EQ(pushed, 2);
+  ASSERT_TRUE(q.pop_many(out, 4));
+  std::sort(out.begin(), out.end());
+  EXPECT_EQ(out, (std::vector<int>{3, 4}));
+}
+
+// Several pushers through a small queue: nothing lost or doubled, each pusher's items in its order.
+TEST(WorkQueue, ManyPushersThroughASmallQueueLoseNothingAndKeepTheirOrder) {
+  constexpr int kPushers = 3, kEach = 2000;
+  WorkQueue<int> q(4);
+  std::vector<std::thread> pushers;
+  for (int p = 0; p < kPushers; ++p)
+    pushers.emplace_back([&q, p] {
+      for (int i = 0; i < kEach; ++i) {
+        int v = p * kEach + i;
+        if (!q.push_wait(v)) return;
+      }
+    });
+  std::vector<int> last(kPushers, -1);
+  int received = 0;
+  std::size_t most = 0;
+  std::vector<int> out;
+  while (received < kPushers * kEach && q.pop_many(out, 3)) {
+    most = std::max(most, out.size());
+    for (int v : out) {
+      EXPECT_GT(v % kEach, last[static_cast<std::size_t>(v / kEach)]);
+      last[static_cast<std::size_t>(v / kEach)] = v % kEach;
+      ++received;
+    }
+    EXPECT_LE(q.size(), 4u);
+  }
+  q.close();
+  for (auto& t : pushers) t.join();
+  EXPECT_EQ(received, kPushers * kEach);
+  EXPECT_LE(most, 3u);
+  EXPECT_EQ(q.size(), 0u);
 }
 
 TEST(Cli, Forms) {

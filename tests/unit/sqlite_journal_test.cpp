@@ -495,5 +495,157 @@ TEST_F(JournalTest, TheFollowsOfAnInstanceIdsCommandAreKeyedAndAcknowledgedPerIn
   EXPECT_EQ(backlog.following[0].instance_id, "i-2");
 }
 
+// --- begin_many: several records as one change (commit cd7cfa1) ----------------------------------
+
+std::vector<BeginState> states(const std::vector<BeginResult>& results) {
+  std::vector<BeginState> out;
+  for (const auto& r : results) out.push_back(r.state);
+  return out;
+}
+
+std::vector<std::string> unfinished_ids(SqliteJournal& j) {
+  std::vector<std::string> out;
+  for (const auto& r : j.unfinished()) out.push_back(r.id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(JournalTest, BeginManyRecordsEveryRecordInOneCommitThatSurvivesReopen) {
+  {
+    auto j = open();
+    const auto before = j->commits();
+    auto begun = j->begin_many({record("a"), record("b"), record("c"), record("d"), record("e")});
+    ASSERT_TRUE(begun.has_value()) << begun.error();
+    EXPECT_EQ(j->commits() - before, 1u);
+    EXPECT_EQ(states(*begun), std::vector<BeginState>(5, BeginState::New));
+    EXPECT_EQ(j->record_count(), 5u);
+  }
+  auto j = open();
+  EXPECT_EQ(j->record_count(), 5u);
+  EXPECT_EQ(unfinished_ids(*j), (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  for (const auto& r : j->unfinished()) {
+    EXPECT_EQ(r.client_token, "tok-" + r.id);
+    EXPECT_EQ(r.route.topic, "reply/" + r.id);
+    EXPECT_EQ(r.route.correlation_data, std::string("c\0rr", 4));
+  }
+}
+
+TEST_F(JournalTest, BeginManyAnswersKnownIdsAndALaterRecordWithAnEarlierOnesIdIsInFlight) {
+  {
+    auto j = open();
+    j->begin(record("done"));
+    ASSERT_TRUE(j->finish("done", "RESULT-DONE").has_value());
+    j->begin(record("acked"));
+    ASSERT_TRUE(j->finish("acked", "RESULT-ACKED").has_value());
+    j->acknowledge("acked");
+    j->begin(record("running"));
+    JournalRecord second_x = record("x");
+    second_x.route = Route{"reply/other", "other"};
+    second_x.client_token = "tok-other";
+    const auto before = j->commits();
+    auto begun = j->begin_many({record("x"), record("done"), record("running"), second_x, record("acked"), record("y")});
+    ASSERT_TRUE(begun.has_value()) << begun.error();
+    EXPECT_EQ(j->commits() - before, 1u);
+    EXPECT_EQ(states(*begun), (std::vector<BeginState>{BeginState::New, BeginState::Finished, BeginState::InFlight,
+                                                       BeginState::InFlight, BeginState::Finished, BeginState::New}));
+    EXPECT_EQ((*begun)[1].result_payload, "RESULT-DONE");
+    EXPECT_EQ((*begun)[4].result_payload, "RESULT-ACKED");
+    EXPECT_EQ(j->record_count(), 5u);  // done, acked, running, x, y
+  }
+  auto j = open();
+  EXPECT_EQ(unfinished_ids(*j), (std::vector<std::string>{"running", "x", "y"}));
+  for (const auto& r : j->unfinished()) {
+    if (r.id != "x") continue;
+    EXPECT_EQ(r.route.topic, "reply/x");  // the first delivery's, not the duplicate's
+    EXPECT_EQ(r.client_token, "tok-x");
+  }
+  auto done = j->find("done");
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->state, BeginState::Finished);
+  EXPECT_EQ(done->result_payload, "RESULT-DONE");
+}
+
+TEST_F(JournalTest, BeginManyAtTheBoundMakesRoomLikeBeginThenAnswersFull) {
+  options.max_records = 10;
+  {
+    auto j = open();
+    for (int i = 0; i < 9; ++i) ASSERT_EQ(j->begin(record("r" + std::to_string(i)))->state, BeginState::New);
+    j->finish("r0", "R0");
+    j->acknowledge("r0");  // applied at the start of the next transaction: begin_many's
+    // a fits (10), b fits once the acknowledged r0 is forgotten, c does not (all unfinished), r1 is
+    // known (a full journal still answers known ids), and a again is a's duplicate.
+    auto begun = j->begin_many({record("a"), record("b"), record("c"), record("r1"), record("a")});
+    ASSERT_TRUE(begun.has_value()) << begun.error();
+    EXPECT_EQ(states(*begun), (std::vector<BeginState>{BeginState::New, BeginState::New, BeginState::Full,
+                                                       BeginState::InFlight, BeginState::InFlight}));
+    EXPECT_EQ(j->record_count(), 10u);
+    EXPECT_FALSE(j->find("r0").has_value());  // forgotten to make room
+    EXPECT_FALSE(j->find("c").has_value());
+    auto again = j->begin_many({record("d"), record("e")});
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(states(*again), (std::vector<BeginState>{BeginState::Full, BeginState::Full}));
+  }
+  auto j = open();
+  EXPECT_EQ(j->record_count(), 10u);
+  const auto ids = unfinished_ids(*j);
+  EXPECT_EQ(ids.size(), 10u);
+  EXPECT_TRUE(std::find(ids.begin(), ids.end(), "b") != ids.end());
+  EXPECT_TRUE(std::find(ids.begin(), ids.end(), "c") == ids.end());
+}
+
+// A record SQLite refuses undoes the records before it in the same call, and nothing else. The
+// refusal is provoked with a trigger added to the journal file (a real constraint error on the
+// INSERT, the journal's code unchanged): no record the agent builds can fail NOT NULL or UNIQUE.
+TEST_F(JournalTest, BeginManyIsAllOrNothingWhenARecordIsRefused) {
+  options.max_records = 4;
+  {
+    auto j = open();
+    ASSERT_EQ(j->begin(record("before"))->state, BeginState::New);
+  }
+  run_sql(options.path,
+          "CREATE TRIGGER refuse_bad BEFORE INSERT ON commands WHEN NEW.id = 'bad'"
+          " BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END;");
+  {
+    auto j = open();
+    ASSERT_EQ(j->record_count(), 1u);
+    auto begun = j->begin_many({record("x"), record("y"), record("bad"), record("z")});
+    ASSERT_FALSE(begun.has_value());
+    EXPECT_NE(begun.error().find("refused by the test trigger"), std::string::npos) << begun.error();
+    EXPECT_EQ(j->record_count(), 1u);  // the count of records is what the file holds
+    EXPECT_FALSE(j->find("x").has_value());
+    EXPECT_FALSE(j->find("y").has_value());
+    EXPECT_EQ(unfinished_ids(*j), std::vector<std::string>{"before"});
+    // The journal goes on: x, y and z fit (a count left at 3 would make room for only one).
+    auto again = j->begin_many({record("x"), record("y"), record("z")});
+    ASSERT_TRUE(again.has_value()) << again.error();
+    EXPECT_EQ(states(*again), std::vector<BeginState>(3, BeginState::New));
+    EXPECT_EQ(j->begin(record("w"))->state, BeginState::Full);
+  }
+  auto j = open();
+  EXPECT_EQ(unfinished_ids(*j), (std::vector<std::string>{"before", "x", "y", "z"}));
+}
+
+// The rollback is to the call's own savepoint: work of the same group transaction (here an
+// acknowledgement applied at its start) still commits.
+TEST_F(JournalTest, ARefusedBeginManyKeepsTheRestOfItsTransaction) {
+  {
+    auto j = open();
+    j->begin(record("a"));
+    j->finish("a", "A");
+  }
+  run_sql(options.path,
+          "CREATE TRIGGER refuse_bad BEFORE INSERT ON commands WHEN NEW.id = 'bad'"
+          " BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END;");
+  {
+    auto j = open();
+    j->acknowledge("a");
+    ASSERT_FALSE(j->begin_many({record("x"), record("bad")}).has_value());
+    EXPECT_TRUE(j->unacknowledged(clock.now_ms + 1).empty());
+  }
+  auto j = open();
+  EXPECT_TRUE(j->unacknowledged(clock.now_ms + 1).empty());
+  EXPECT_TRUE(j->unfinished().empty());
+}
+
 }  // namespace
 }  // namespace swas
