@@ -1,4 +1,4 @@
-// The workflow: intake (parse -> journal) on the MQTT thread, execution on a worker.
+// The workflow: intake (parse -> journal) on the intake thread, execution on a worker.
 #include "command_processor.hpp"
 
 #include "attempt_rules.hpp"
@@ -76,7 +76,7 @@ bool CommandProcessor::answer_known(const std::string& id, const Route& route, c
   }
   if (known.state == BeginState::InFlight) {
     log(LogLevel::Info, "command " + id + " is a duplicate of one in flight; it will be answered too");
-    journal_.add_waiter(id, route);
+    if (!known.waiter_added) journal_.add_waiter(id, route);
     return true;
   }
   return false;
@@ -242,17 +242,12 @@ std::vector<ExecutionItem> CommandProcessor::intake_many(const std::vector<Incom
   std::vector<ExecutionItem> items;
   if (screened.empty()) return items;
   auto begun = journal_.begin_many(records);
-  // Ids this batch recorded as refusals: admit() finishes them at once, so a later delivery of one
-  // in the same batch, which the journal called InFlight, gets the recorded answer (as from
-  // intake() one by one), not a waiter added after the finish that nothing would ever answer.
-  std::set<std::string> refused;
+  // A later delivery in the same batch of a command this batch records is InFlight with its route
+  // registered by the journal: the first one's finish (a refusal's, right here in admit(), or a
+  // worker's) answers it too.
   for (std::size_t i = 0; i < screened.size(); ++i) {
-    const std::string& id = screened[i].record.id;
     Expected<BeginResult, std::string> result = begun ? Expected<BeginResult, std::string>((*begun)[i])
                                                       : Expected<BeginResult, std::string>(unexpected(begun.error()));
-    if (result && result->state == BeginState::InFlight && refused.count(id) > 0)
-      if (auto known = journal_.find(id)) result = *known;
-    if (result && result->state == BeginState::New && screened[i].refusal) refused.insert(id);
     if (auto item = admit(screened[i], result)) items.push_back(std::move(*item));
   }
   return items;

@@ -74,6 +74,9 @@ enum class BeginState {
 struct BeginResult {
   BeginState state = BeginState::New;
   std::string result_payload;
+  // InFlight from begin(): the record's route is already registered as a waiter (as add_waiter),
+  // atomically with respect to finish(), so the result reaches it however soon the command finishes.
+  bool waiter_added = false;
 };
 
 struct PendingResult {
@@ -88,7 +91,8 @@ struct PendingResult {
 class Journal {
  public:
   virtual ~Journal() = default;
-  // Records `rec` as accepted unless its id is already known.
+  // Records `rec` as accepted unless its id is already known; for an id in flight, registers
+  // rec.route as a waiter for its result (waiter_added).
   virtual Expected<BeginResult, std::string> begin(const JournalRecord& rec) = 0;
   // begin() for several records, in order, as one change (one commit, one fsync with durability
   // full): a later record with an earlier one's id is InFlight. An error fails every record.

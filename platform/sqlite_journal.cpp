@@ -252,6 +252,12 @@ std::string SqliteJournal::begin_in(sqlite3* db, const JournalRecord& rec, std::
   if (find.text(1, rec.id).step() == SQLITE_ROW) {
     result.state = find.col_i64(0) == kAccepted ? BeginState::InFlight : BeginState::Finished;
     result.result_payload = find.col_text(1);
+    if (result.state == BeginState::InFlight) {
+      // Inside the transaction that saw it unfinished: its finish() commits later and collects the
+      // waiters only after that, so this route cannot be missed.
+      add_waiter(rec.id, rec.route);
+      result.waiter_added = true;
+    }
     return "";
   }
   if (records_ >= options_.max_records) records_ -= purge(now, true);
@@ -277,7 +283,10 @@ Expected<BeginResult, std::string> SqliteJournal::begin(const JournalRecord& rec
   BeginResult result;
   const std::int64_t now = clock_.now_unix_ms();
   const std::string err = submit([&](sqlite3* db) { return begin_in(db, rec, now, result); });
-  if (!err.empty()) return unexpected(err);
+  if (!err.empty()) {
+    if (result.waiter_added) remove_waiter(rec.id, rec.route);  // answered Busy instead
+    return unexpected(err);
+  }
   return result;
 }
 
@@ -298,7 +307,11 @@ Expected<std::vector<BeginResult>, std::string> SqliteJournal::begin_many(const 
     }
     return exec(db, "RELEASE begin_many;");
   });
-  if (!err.empty()) return unexpected(err);
+  if (!err.empty()) {
+    for (std::size_t i = 0; i < recs.size(); ++i)
+      if (results[i].waiter_added) remove_waiter(recs[i].id, recs[i].route);  // answered Busy instead
+    return unexpected(err);
+  }
   return results;
 }
 
@@ -317,6 +330,20 @@ void SqliteJournal::add_waiter(const std::string& id, const Route& route) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& list = waiters_[id];
   if (list.size() < 16) list.push_back(route);  // bounded: a flood of duplicates is not a memory leak
+}
+
+void SqliteJournal::remove_waiter(const std::string& id, const Route& route) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = waiters_.find(id);
+  if (it == waiters_.end()) return;
+  auto& list = it->second;
+  for (auto r = list.rbegin(); r != list.rend(); ++r) {
+    if (r->topic == route.topic && r->correlation_data == route.correlation_data) {
+      list.erase(std::next(r).base());
+      break;
+    }
+  }
+  if (list.empty()) waiters_.erase(it);
 }
 
 Expected<std::vector<Route>, std::string> SqliteJournal::finish(const std::string& id, const std::string& payload,

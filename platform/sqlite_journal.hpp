@@ -79,6 +79,7 @@ class SqliteJournal final : public Journal {
   std::string run_batch(std::vector<Op*>& batch, std::vector<std::string>& acks);
   std::size_t purge(std::int64_t now_ms, bool to_make_room);
   std::string begin_in(sqlite3* db, const JournalRecord& rec, std::int64_t now, BeginResult& result);
+  void remove_waiter(const std::string& id, const Route& route);
 
   SqliteJournalOptions options_;
   Clock& clock_;

@@ -105,8 +105,11 @@ class FakeJournal final : public Journal {
   Expected<BeginResult, std::string> begin(const JournalRecord& rec) override {
     if (fail_writes) return unexpected(std::string("disk I/O error"));
     auto it = entries.find(rec.id);
-    if (it != entries.end())
-      return BeginResult{it->second.finished ? BeginState::Finished : BeginState::InFlight, it->second.payload};
+    if (it != entries.end() && it->second.finished) return BeginResult{BeginState::Finished, it->second.payload};
+    if (it != entries.end()) {
+      it->second.waiters.push_back(rec.route);  // the port: registered with the InFlight answer
+      return BeginResult{BeginState::InFlight, "", true};
+    }
     if (entries.size() >= max_records) return BeginResult{BeginState::Full, ""};
     entries[rec.id] = Entry{rec, false, false, "", {}};
     return BeginResult{BeginState::New, ""};

@@ -647,5 +647,52 @@ TEST_F(JournalTest, ARefusedBeginManyKeepsTheRestOfItsTransaction) {
   EXPECT_TRUE(j->unfinished().empty());
 }
 
+// A delivery of a command in flight is registered for its result by begin() itself, in the
+// transaction that saw the command unfinished: however soon the command finishes after that, its
+// finish() returns the route (before, the caller added the waiter afterwards, and a finish in
+// between left the duplicate unanswered).
+TEST_F(JournalTest, BeginOfAnIdInFlightRegistersItsRouteForTheResult) {
+  auto j = open();
+  ASSERT_EQ(j->begin(record("a"))->state, BeginState::New);
+  JournalRecord again = record("a");
+  again.route = Route{"reply/again", "c2"};
+  auto dup = j->begin(again);
+  ASSERT_TRUE(dup.has_value());
+  EXPECT_EQ(dup->state, BeginState::InFlight);
+  EXPECT_TRUE(dup->waiter_added);
+  JournalRecord third = record("a");
+  third.route = Route{"reply/third", "c3"};
+  auto many = j->begin_many({third});
+  ASSERT_TRUE(many.has_value());
+  EXPECT_TRUE((*many)[0].waiter_added);
+  auto extra = j->finish("a", "{\"ok\":true}");
+  ASSERT_TRUE(extra.has_value());
+  ASSERT_EQ(extra->size(), 2u);
+  EXPECT_EQ((*extra)[0].topic, "reply/again");
+  EXPECT_EQ((*extra)[1].topic, "reply/third");
+  auto finished = j->begin(again);
+  EXPECT_EQ(finished->state, BeginState::Finished);
+  EXPECT_FALSE(finished->waiter_added);
+}
+
+// A begin_many that fails answers its records Busy; a route it registered for an in-flight id
+// must not also get that command's result later.
+TEST_F(JournalTest, AFailedBeginManyTakesBackTheWaitersItRegistered) {
+  {
+    auto j = open();
+    ASSERT_EQ(j->begin(record("run"))->state, BeginState::New);
+  }
+  run_sql(options.path,
+          "CREATE TRIGGER refuse_bad BEFORE INSERT ON commands WHEN NEW.id = 'bad'"
+          " BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END;");
+  auto j = open();
+  JournalRecord dup = record("run");
+  dup.route = Route{"reply/dup", "d"};
+  ASSERT_FALSE(j->begin_many({dup, record("bad")}).has_value());
+  auto extra = j->finish("run", "{\"ok\":true}");
+  ASSERT_TRUE(extra.has_value());
+  EXPECT_TRUE(extra->empty()) << "the failed call's route got the result as well as its Busy answer";
+}
+
 }  // namespace
 }  // namespace swas
