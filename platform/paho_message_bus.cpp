@@ -119,6 +119,12 @@ class PahoMessageBus::DeliveryAction final : public mqtt::iaction_listener {
   PahoMessageBus& bus_;
 };
 
+void init_paho(bool openssl_init) {
+  MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
+  init.do_openssl_init = openssl_init ? 1 : 0;
+  MQTTAsync_global_init(&init);
+}
+
 PahoMessageBus::PahoMessageBus(MessageBusOptions options, Clock& clock, Logger& logger)
     : options_(std::move(options)), clock_(clock), logger_(logger) {
   delivery_action_ = std::make_unique<DeliveryAction>(*this);
