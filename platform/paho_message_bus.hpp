@@ -27,6 +27,7 @@ namespace swas {
 // strings, openssl.cnf), even for a plain tcp:// broker that never uses it. With `openssl_init`
 // false Paho leaves it alone; OpenSSL 3 still initialises itself on first use, but an ssl://
 // agent measured no smaller that way (docs/footprint.md), so main() skips it for tcp:// only.
+// Also keeps Paho's in-memory trace to errors unless MQTT_C_CLIENT_TRACE is set.
 void init_paho(bool openssl_init);
 
 struct MessageBusOptions {
