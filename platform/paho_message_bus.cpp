@@ -119,6 +119,15 @@ class PahoMessageBus::DeliveryAction final : public mqtt::iaction_listener {
   PahoMessageBus& bus_;
 };
 
+void init_paho(bool openssl_init) {
+  MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
+  init.do_openssl_init = openssl_init ? 1 : 0;
+  MQTTAsync_global_init(&init);
+  // Paho C keeps every trace line from level "minimum" up in a ring of 400 entries (122 KiB) that
+  // nothing reads unless its tracing is switched on (MQTT_C_CLIENT_TRACE); errors only otherwise.
+  if (std::getenv("MQTT_C_CLIENT_TRACE") == nullptr) MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
+}
+
 PahoMessageBus::PahoMessageBus(MessageBusOptions options, Clock& clock, Logger& logger)
     : options_(std::move(options)), clock_(clock), logger_(logger) {
   delivery_action_ = std::make_unique<DeliveryAction>(*this);

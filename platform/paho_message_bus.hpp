@@ -21,6 +21,15 @@ class ssl_options;
 
 namespace swas {
 
+// Paho C's process-wide set-up: call once, before anything creates a Paho client (Paho C requires
+// it to come first). Debian's Paho C++ links the TLS build of Paho C (libpaho-mqtt3as), which
+// otherwise initialises OpenSSL when the first client is created (all ciphers and digests, error
+// strings, openssl.cnf), even for a plain tcp:// broker that never uses it. With `openssl_init`
+// false Paho leaves it alone; OpenSSL 3 still initialises itself on first use, but an ssl://
+// agent measured no smaller that way (docs/footprint.md), so main() skips it for tcp:// only.
+// Also keeps Paho's in-memory trace to errors unless MQTT_C_CLIENT_TRACE is set.
+void init_paho(bool openssl_init);
+
 struct MessageBusOptions {
   MqttConfig mqtt;
   std::string password;  // read from mqtt.password_file by the caller; may be empty
