@@ -42,6 +42,13 @@ inline constexpr std::size_t kMaxCloudFieldBytes = 1024;
 // Largest HTTP request the emulator accepts.
 inline constexpr std::size_t kMaxHttpRequestBytes = 64 * 1024;
 
+// Files read at start-up. Larger: a configuration error naming the file, exit 2.
+// The config file (--config).
+inline constexpr std::size_t kMaxConfigFileBytes = 64 * 1024;
+// A secret file: credentials_file, mqtt.password_file, policy.command_key_file (and swasctl's
+// --password-file).
+inline constexpr std::size_t kMaxSecretFileBytes = 16 * 1024;
+
 // Commands waiting for the worker. Past it a command is answered Busy at once.
 inline constexpr std::size_t kDefaultQueueDepth = 64;
 // Messages the MQTT thread hands to the intake thread before it waits for room (then it reads no
