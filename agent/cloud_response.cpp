@@ -1,5 +1,5 @@
 // The cloud answers {"RequestId"} on success and {RequestId, HostId, Code, Message, Recommend} on
-// error (signature-vectors.md, "What the cloud answers").
+// error (docs/signature.md, "What the cloud answers").
 #include "cloud_response.hpp"
 
 #include <cjson/cJSON.h>
