@@ -1,4 +1,4 @@
-// Which answers a later attempt may not see again (signature-vectors.md, "What the cloud answers").
+// Which answers a later attempt may not see again (docs/signature.md, "What the cloud answers").
 #include "attempt_rules.hpp"
 
 #include <cstdlib>

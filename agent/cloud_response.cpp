@@ -1,11 +1,12 @@
 // The cloud answers {"RequestId"} on success and {RequestId, HostId, Code, Message, Recommend} on
-// error (signature-vectors.md, "What the cloud answers").
+// error (docs/signature.md, "What the cloud answers").
 #include "cloud_response.hpp"
 
 #include <cjson/cJSON.h>
 
 #include <memory>
 
+#include "json_text.hpp"
 #include "limits.hpp"
 
 namespace swas {
@@ -23,6 +24,9 @@ bool is_retryable_status(int http_status) {
 }
 
 CloudOutcome parse_cloud_response(const HttpResponse& response) {
+  if (json_nesting_depth(response.body) > limits::kMaxJsonDepth)
+    return CloudUnreadable{response.status, "the body nests objects and arrays more than " +
+                                                std::to_string(limits::kMaxJsonDepth) + " levels deep"};
   std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(
       cJSON_ParseWithLength(response.body.data(), response.body.size()), &cJSON_Delete);
   const bool ok_status = response.status >= 200 && response.status < 300;

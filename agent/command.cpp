@@ -244,9 +244,14 @@ std::string derive_client_token(std::string_view gateway_id, std::string_view co
 ParsedCommand parse_command(std::string_view payload, std::string_view gateway_id) {
   if (payload.size() > limits::kMaxCommandBytes)
     return reject(std::nullopt, AgentError::InvalidCommand,
-                  "payload of " + std::to_string(payload.size()) + " bytes is over the 8192-byte limit");
+                  "payload of " + std::to_string(payload.size()) + " bytes is over the " +
+                      std::to_string(limits::kMaxCommandBytes) + "-byte limit");
   if (json_has_nul(payload))
     return reject(std::nullopt, AgentError::InvalidCommand, "payload holds a NUL character (U+0000)");
+  if (json_nesting_depth(payload) > limits::kMaxJsonDepth)
+    return reject(std::nullopt, AgentError::InvalidCommand,
+                  "payload nests objects and arrays more than " + std::to_string(limits::kMaxJsonDepth) +
+                      " levels deep");
   const char* end = nullptr;
   JsonPtr root(cJSON_ParseWithLengthOpts(payload.data(), payload.size(), &end, 0), &cJSON_Delete);
   if (!root) return reject(std::nullopt, AgentError::InvalidCommand, "payload is not valid JSON");

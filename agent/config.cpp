@@ -24,7 +24,7 @@ std::optional<ConfigError> check_keys(const cJSON* obj, const std::string& prefi
     for (const char* a : allowed) known = known || (c->string && std::strcmp(c->string, a) == 0);
     if (!known)
       return ConfigError{prefix + (c->string ? c->string : ""),
-                         "unknown key (check the spelling; see docs/configuration.md)"};
+                         "unknown key (check the spelling; every key: docs/contract.md, Configuration)"};
     for (const cJSON* d = c->next; d; d = d->next)
       if (d->string && std::strcmp(d->string, c->string) == 0)
         return ConfigError{prefix + c->string, "key appears twice"};

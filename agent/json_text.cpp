@@ -1,5 +1,8 @@
-// A single pass that follows escapes, so "\\u0000" (an escaped backslash, then text) is not a NUL.
+// Single passes that follow escapes, so "\\u0000" (an escaped backslash, then text) is not a NUL
+// and a bracket inside a string is not nesting.
 #include "json_text.hpp"
+
+#include <algorithm>
 
 namespace swas {
 
@@ -13,6 +16,25 @@ bool json_has_nul(std::string_view text) {
     ++i;  // skip the escaped character
   }
   return false;
+}
+
+std::size_t json_nesting_depth(std::string_view text) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // the escaped character, whatever it is, is text
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 }  // namespace swas

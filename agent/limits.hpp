@@ -25,8 +25,12 @@ inline constexpr std::size_t kMaxCorrelationDataBytes = 256;
 // before they reach the agent (a command is at most kMaxCommandBytes of payload plus its topic and
 // properties). Paho and the agent never hold a larger inbound packet in memory.
 inline constexpr std::uint32_t kMaxInboundPacketBytes = 16 * 1024;
-// Nesting depth accepted in a command before it is refused as InvalidCommand.
-inline constexpr int kMaxJsonDepth = 8;
+// Nesting of objects and arrays accepted in JSON from a peer, counted before cJSON parses it (the
+// outermost object is level 1): a command nested deeper is refused as InvalidCommand, a cloud
+// answer (StopInstance's, ListInstanceStatus's) nested deeper is unreadable (InvalidCloudResponse).
+// The documented messages need at most 3 (a ListInstanceStatus answer); cJSON's own
+// CJSON_NESTING_LIMIT (1000) is far above.
+inline constexpr std::size_t kMaxJsonDepth = 8;
 
 // Largest HTTP response (headers + body) read from the cloud. Larger: the connection is dropped
 // and the attempt fails as a protocol error.
@@ -37,6 +41,13 @@ inline constexpr std::size_t kMaxHttpResponseBytes = 64 * 1024;
 inline constexpr std::size_t kMaxCloudFieldBytes = 1024;
 // Largest HTTP request the emulator accepts.
 inline constexpr std::size_t kMaxHttpRequestBytes = 64 * 1024;
+
+// Files read at start-up. Larger: a configuration error naming the file, exit 2.
+// The config file (--config).
+inline constexpr std::size_t kMaxConfigFileBytes = 64 * 1024;
+// A secret file: credentials_file, mqtt.password_file, policy.command_key_file (and swasctl's
+// --password-file).
+inline constexpr std::size_t kMaxSecretFileBytes = 16 * 1024;
 
 // Commands waiting for the worker. Past it a command is answered Busy at once.
 inline constexpr std::size_t kDefaultQueueDepth = 64;

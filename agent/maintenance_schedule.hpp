@@ -1,6 +1,6 @@
 // When the agent publishes its status and does its journal upkeep (docs/architecture.md,
-// "Maintenance"): pure, driven by a monotonic time in milliseconds, so the thread that runs it
-// sleeps until the next thing is due instead of waking every second.
+// "Threads", the maintenance thread): pure, driven by a monotonic time in milliseconds, so the
+// thread that runs it sleeps until the next thing is due instead of waking every second.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -1,4 +1,4 @@
-// Signature V3 canonicalisation and signing (see ../shared/reference/signature-vectors.md).
+// Signature V3 canonicalisation and signing (the rules and the vectors: docs/signature.md).
 #include "signer.hpp"
 
 #include <mbedtls/md.h>

@@ -36,6 +36,9 @@ HttpRequest build_list_status_request(std::string_view region_id, const std::vec
 
 std::variant<InstanceStatuses, StatusListUnreadable> parse_instance_statuses(std::string_view body) {
   if (json_has_nul(body)) return StatusListUnreadable{"the body holds a NUL character"};
+  if (json_nesting_depth(body) > limits::kMaxJsonDepth)
+    return StatusListUnreadable{"the body nests objects and arrays more than " +
+                                std::to_string(limits::kMaxJsonDepth) + " levels deep"};
   JsonPtr root(cJSON_ParseWithLength(body.data(), body.size()), &cJSON_Delete);
   if (!root || !cJSON_IsObject(root.get())) return StatusListUnreadable{"the body is not a JSON object"};
   const cJSON* list = cJSON_GetObjectItemCaseSensitive(root.get(), "InstanceStatuses");

@@ -8,12 +8,13 @@
 #include <cstring>
 
 #include "files.hpp"
+#include "limits.hpp"
 
 namespace swas {
 namespace {
 
-constexpr std::size_t kMaxConfigBytes = 64 * 1024;
-constexpr std::size_t kMaxSecretFileBytes = 16 * 1024;
+using limits::kMaxConfigFileBytes;
+using limits::kMaxSecretFileBytes;
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -93,7 +94,7 @@ Expected<bool, std::string> prepare_state_dir(const std::string& dir) {
 }  // namespace
 
 Expected<AgentSetup, std::string> load_agent_setup(const std::string& config_path, const std::string& gateway_id) {
-  auto text = read_text_file(config_path, kMaxConfigBytes);
+  auto text = read_text_file(config_path, kMaxConfigFileBytes);
   if (!text) return unexpected("cannot read the config file " + text.error());
   std::optional<std::string> override_id;
   if (!gateway_id.empty()) override_id = gateway_id;

@@ -12,6 +12,7 @@
 
 #include "ctr_drbg_entropy.hpp"
 #include "expected.hpp"
+#include "limits.hpp"
 #include "ports.hpp"
 
 namespace swas {
@@ -19,7 +20,7 @@ namespace swas {
 struct HttpsClientOptions {
   std::string ca_file;          // PEM bundle the server certificate must chain to
   std::uint32_t timeout_ms = 10000;  // the whole attempt: connect, handshake, request, whole response
-  std::size_t max_response_bytes = 64 * 1024;
+  std::size_t max_response_bytes = limits::kMaxHttpResponseBytes;
 };
 
 // What every client of one process shares: the parsed CA chain (it costs memory), the TLS

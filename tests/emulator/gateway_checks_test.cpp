@@ -7,7 +7,7 @@ namespace {
 
 using GatewayChecksTest = CoreFixture;
 
-// Vector 2 of ../../../shared/reference/signature-vectors.md, as bytes on the wire.
+// Vector 2 of docs/signature.md, as bytes on the wire.
 HttpRequest vector2_request(const std::string& host, const std::string& token,
                             const std::string& signature) {
   const std::string signed_headers =

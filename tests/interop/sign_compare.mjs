@@ -239,7 +239,7 @@ const fixed = [
 ];
 
 // Inputs where the Node SDK's getAuthorization deliberately differs from the V3 rules in
-// ../../shared/reference (and from swas::sign_request_v3). They are reported, not failed,
+// docs/signature.md (and from swas::sign_request_v3). They are reported, not failed,
 // unless SWAS_INTEROP_STRICT=1.
 const base = () => ({ ...v2('', {}, null), expectedSignature: undefined });
 const KNOWN_DIVERGENCES = [

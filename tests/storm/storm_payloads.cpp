@@ -6,6 +6,8 @@
 #include <functional>
 #include <utility>
 
+#include "limits.hpp"
+
 namespace swas::storm {
 namespace {
 
@@ -101,7 +103,9 @@ StormPayload truncated(const std::string& id, Rng& rng) {
 }
 
 StormPayload deep(const std::string& id, Rng& rng) {
-  switch (rng.below(5)) {
+  // The command object is level 1: a member nests at most kMaxJsonDepth - 1 more.
+  const std::size_t within = limits::kMaxJsonDepth - 1;
+  switch (rng.below(6)) {
     case 0: return null_id(nested(10000, rng.below(2) == 0));  // over 8 KiB: refused unparsed
     case 1: return null_id(nested(1100 + rng.below(2900), false));  // over cJSON's nesting limit
     case 2: {  // a readable id, but the document nests too deep to be JSON for the agent
@@ -109,15 +113,20 @@ StormPayload deep(const std::string& id, Rng& rng) {
       set(m, "x", nested(1100 + rng.below(2400), false));
       return null_id(render(m));
     }
-    case 3: {  // deep but within the limit: parsed, then refused for a missing field
+    case 3: {  // a readable id, nested past the agent's bound but within cJSON's: refused unparsed
+      Members m = valid_members(id);
+      set(m, "x", nested(within + 1 + rng.below(900), rng.below(2) == 0));
+      return null_id(render(m));
+    }
+    case 4: {  // deep but within the bound: parsed, then refused for a missing field
       Members m = valid_members(id);
       erase(m, "InstanceId");
-      set(m, "x", nested(1 + rng.below(900), rng.below(2) == 0));
+      set(m, "x", nested(1 + rng.below(within), rng.below(2) == 0));
       return with_id(render(m), id);
     }
     default: {
       Members m = valid_members(id);
-      set(m, "InstanceId", nested(1 + rng.below(500), true));
+      set(m, "InstanceId", nested(1 + rng.below(within), true));
       return with_id(render(m), id);
     }
   }

@@ -80,6 +80,30 @@ TEST(Command, OversizePayloadIsRefusedWithoutParsing) {
   accepted(edge);
 }
 
+TEST(Command, NestingBeyondTheBoundIsInvalidCommandAndTheBoundItselfAccepted) {
+  // The command object is level 1; an unknown member "pad" nests the rest, arrays or objects.
+  const auto with_pad = [](const std::string& pad) {
+    return R"({"id":"c-1","action":"StopInstance","InstanceId":"i","RegionId":"r","pad":)" + pad + "}";
+  };
+  const auto arrays = [](std::size_t levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+  const auto objects = [](std::size_t levels) {
+    std::string s;
+    for (std::size_t i = 0; i < levels; ++i) s += R"({"a":)";
+    return s + "1" + std::string(levels, '}');
+  };
+  for (const auto& pad : {arrays(limits::kMaxJsonDepth - 1), objects(limits::kMaxJsonDepth - 1)})
+    EXPECT_EQ(accepted(with_pad(pad)).id, "c-1") << pad;
+  // One level more, the 21 levels of the design review, and cJSON's own limit of 1000.
+  for (const auto& pad : {arrays(limits::kMaxJsonDepth), objects(limits::kMaxJsonDepth), arrays(20), arrays(1000)}) {
+    const auto r = rejected(with_pad(pad));
+    EXPECT_EQ(r.code, AgentError::InvalidCommand) << pad;
+    EXPECT_FALSE(r.id.has_value()) << "refused before it is parsed: no id to echo";
+    EXPECT_EQ(r.message, "payload nests objects and arrays more than 8 levels deep");
+  }
+  // Brackets inside strings are text, not nesting.
+  accepted(with_pad(R"(")" + std::string(50, '[') + R"(")"));
+}
+
 TEST(Command, IdRules) {
   EXPECT_EQ(rejected(R"({"action":"StopInstance","InstanceId":"i","RegionId":"r"})").code, AgentError::InvalidCommand);
   EXPECT_EQ(rejected(R"({"id":7,"action":"StopInstance"})").code, AgentError::InvalidCommand);

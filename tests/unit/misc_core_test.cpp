@@ -3,6 +3,8 @@
 
 #include "cloud_response.hpp"
 #include "credentials.hpp"
+#include "json_text.hpp"
+#include "limits.hpp"
 #include "result_message.hpp"
 #include "time_format.hpp"
 
@@ -65,6 +67,38 @@ TEST(CloudResponse, FieldsLongerThanTheBoundAreUnreadableAndTheBoundItselfIsKept
   }
   EXPECT_TRUE(std::holds_alternative<CloudUnreadable>(
       parse_cloud_response(response(200, R"({"RequestId":")" + over + "\"}"))));
+}
+
+TEST(CloudResponse, NestingBeyondTheBoundIsUnreadableAndTheBoundItselfIsKept) {
+  // "x" nests arrays under the body's object: levels in all.
+  const auto nested = [](std::size_t levels) {
+    return ",\"x\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
+  };
+  const std::string ok = R"({"RequestId":"R")", error = R"({"RequestId":"R","Code":"InternalError")";
+  EXPECT_TRUE(std::holds_alternative<CloudSuccess>(parse_cloud_response(response(200, ok + nested(limits::kMaxJsonDepth)))));
+  EXPECT_TRUE(std::holds_alternative<CloudError>(parse_cloud_response(response(500, error + nested(limits::kMaxJsonDepth)))));
+  for (const auto& r : {response(200, ok + nested(limits::kMaxJsonDepth + 1)),
+                        response(500, error + nested(limits::kMaxJsonDepth + 1)), response(200, ok + nested(1000))}) {
+    const auto o = parse_cloud_response(r);
+    ASSERT_TRUE(std::holds_alternative<CloudUnreadable>(o)) << r.body;
+    EXPECT_EQ(std::get<CloudUnreadable>(o).http_status, r.status);
+    EXPECT_NE(std::get<CloudUnreadable>(o).reason.find("more than 8 levels deep"), std::string::npos);
+  }
+}
+
+TEST(JsonText, NestingDepthCountsObjectsAndArraysOutsideStrings) {
+  EXPECT_EQ(json_nesting_depth(""), 0u);
+  EXPECT_EQ(json_nesting_depth("42"), 0u);
+  EXPECT_EQ(json_nesting_depth(R"("[{")"), 0u);
+  EXPECT_EQ(json_nesting_depth("{}"), 1u);
+  EXPECT_EQ(json_nesting_depth("[1,2]"), 1u);
+  EXPECT_EQ(json_nesting_depth(R"({"a":[1],"b":{"c":{}}})"), 3u);
+  EXPECT_EQ(json_nesting_depth(R"({"a":[[1]],"b":[2]})"), 3u);
+  // Brackets in strings, after escaped quotes and backslashes, are text.
+  EXPECT_EQ(json_nesting_depth(R"({"a":"[[{\"[[","b":"\\","c":[]})"), 2u);
+  // Not JSON: unbalanced closers count as nothing, an open string runs to the end.
+  EXPECT_EQ(json_nesting_depth("]]]}{["), 2u);
+  EXPECT_EQ(json_nesting_depth(R"({"a":"[[[)"), 1u);
 }
 
 TEST(CloudResponse, RetryableStatuses) {

@@ -105,12 +105,17 @@ TEST(InstanceStatuses, ANulAnywhereMakesTheBodyUnreadable) {
             1u);
 }
 
-TEST(InstanceStatuses, DeepNestingIsHandled) {
-  std::string deep(5000, '[');
-  EXPECT_NE(unreadable(R"({"InstanceStatuses":)" + deep + "}").find("not a JSON object"), std::string::npos);
-  std::string nested = R"({"InstanceStatuses":[{"InstanceId":"i","Status":"Stopped","x":)" + std::string(900, '[') +
-                       std::string(900, ']') + "}]}";
-  EXPECT_EQ(readable(nested).by_instance.at("i"), "Stopped");
+TEST(InstanceStatuses, NestingBeyondTheBoundIsUnreadableAndTheBoundItselfIsRead) {
+  // The body, the list and an entry take 3 levels; "x" nests the rest.
+  const auto body = [](std::size_t levels) {
+    return R"({"InstanceStatuses":[{"InstanceId":"i","Status":"Stopped","x":)" + std::string(levels - 3, '[') +
+           std::string(levels - 3, ']') + "}]}";
+  };
+  EXPECT_EQ(readable(body(limits::kMaxJsonDepth)).by_instance.at("i"), "Stopped");
+  EXPECT_NE(unreadable(body(limits::kMaxJsonDepth + 1)).find("more than 8 levels deep"), std::string::npos);
+  EXPECT_NE(unreadable(body(900)).find("levels deep"), std::string::npos);
+  EXPECT_NE(unreadable(R"({"InstanceStatuses":)" + std::string(5000, '[') + "}").find("levels deep"),
+            std::string::npos);
 }
 
 TEST(InstanceStatuses, ADuplicatedInstanceKeepsOneStatus) {

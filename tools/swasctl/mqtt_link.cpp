@@ -2,6 +2,7 @@
 #include "mqtt_link.hpp"
 
 #include "files.hpp"
+#include "limits.hpp"
 
 #include <sys/stat.h>
 
@@ -144,7 +145,7 @@ PasswordOrError read_password_file(const std::string& path) {
   // The agent's rules for secret files (platform/files.hpp): private, and no other local user can
   // replace it (group/other-writable files and directories, foreign links are refused).
   if (auto problem = swas::check_private_file(path)) return {"", *problem};
-  auto text = swas::read_text_file(path, 16 * 1024);
+  auto text = swas::read_text_file(path, swas::limits::kMaxSecretFileBytes);
   if (!text) return {"", text.error()};
   std::string password = std::move(*text);
   if (!password.empty() && password.back() == '\n') password.pop_back();
