@@ -1,5 +1,6 @@
 // swas-agent: parses the command line, loads and checks the configuration, and runs the agent.
-// The wiring in firmware/ (this file, agent_setup.cpp, agent_runtime.cpp) is the only code that knows both agent/ and platform/.
+// The wiring in firmware/ (this file, agent_setup.cpp, agent_runtime.cpp) is the only code that
+// knows both agent/ and platform/.
 #include <signal.h>
 #if defined(__GLIBC__)
 #include <malloc.h>  // mallopt
