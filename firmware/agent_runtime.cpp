@@ -129,9 +129,15 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   WorkQueue<ExecutionItem> queue(cfg.commands.queue_depth);
   for (auto& item : processor.recover()) queue.force_push(std::move(item));
   std::atomic<bool> stopping{false};
+  // Set when something the status shows changed, cleared when the status is published. Only its
+  // first change since then wakes the maintenance thread (which publishes at most once a second):
+  // waking it for every command cost a context switch per command (docs/performance.md).
   std::atomic<bool> status_dirty{true};
   std::atomic<bool> reconnected{false};
   Wakeup wake;  // the maintenance thread's sleep: cut short when the status changed or on a reconnect
+  const auto status_changed = [&] {
+    if (!status_dirty.exchange(true)) wake.notify();
+  };
   std::vector<std::thread> workers;
   for (std::size_t i = 0; i < cfg.commands.max_in_flight; ++i) {
     workers.emplace_back([&, context = *tls] {
@@ -139,8 +145,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
       while (auto item = queue.pop()) {
         if (stopping) continue;  // left accepted in the journal: resumed at the next start
         processor.execute(*item, https);
-        status_dirty = true;
-        wake.notify();
+        status_changed();
       }
     });
   }
@@ -189,8 +194,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
         admitted.push_back(std::move(msg));
       }
       for (auto& item : processor.intake_many(admitted)) queue.force_push(std::move(item));
-      status_dirty = true;
-      wake.notify();
+      status_changed();
     }
   });
   // Maintenance (agent/maintenance_schedule.hpp): status when something changed (at most once a
@@ -203,10 +207,13 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
     };
     MaintenanceSchedule schedule(steady_ms(), cfg.mqtt.status_interval_s);
     do {
-      if (status_dirty.exchange(false)) schedule.status_changed();
+      if (status_dirty) schedule.status_changed();
       if (reconnected.exchange(false)) schedule.reconnected();
       const auto due = schedule.take(steady_ms());
-      if (due.status) status.publish(true);
+      if (due.status) {
+        status_dirty = false;  // before the snapshot: a change after it wakes this thread again
+        status.publish(true);
+      }
       if (due.upkeep) (*journal)->maintain();
       if (due.republish)
         processor.republish_unacknowledged(due.republish->earlier_runs ? started_ms
