@@ -40,14 +40,21 @@ class Stmt {
   }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
+  // A named string is bound without a copy (SQLITE_STATIC): it outlives the statement's use, which
+  // ends when this object is destroyed (bindings cleared). A temporary is copied.
   Stmt& text(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& text(int i, std::string&& v) {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
   Stmt& blob(int i, const std::string& v) {
-    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
+  Stmt& blob(int i, std::string&& v) = delete;
   Stmt& i64(int i, std::int64_t v) {
     sqlite3_bind_int64(s_, i, v);
     return *this;
@@ -68,6 +75,13 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
   bool cached_ = false;
 };
+
+// A statement without parameters or rows (BEGIN, COMMIT, SAVEPOINT...), prepared once: through
+// sqlite3_exec every transaction parsed its BEGIN and COMMIT again.
+std::string run_cached(SqliteJournal::StatementCache& cache, sqlite3* db, const char* sql) {
+  Stmt s(cache, sql);
+  return s.step() == SQLITE_DONE ? "" : sqlite3_errmsg(db);
+}
 
 std::string exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
@@ -135,6 +149,10 @@ struct SqliteJournal::Op {
 };
 
 Expected<std::unique_ptr<SqliteJournal>, std::string> SqliteJournal::open(const SqliteJournalOptions& o, Clock& clock) {
+  // No memory statistics (nothing reads them): with them every SQLite allocation and free takes a
+  // global mutex. Only possible before SQLite initialises (the first open in the process).
+  static const int no_memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)no_memstatus;
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(o.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
@@ -191,7 +209,7 @@ void SqliteJournal::StatementCache::clear() {
 }
 
 std::string SqliteJournal::run_batch(std::vector<Op*>& batch, std::vector<std::string>& acks) {
-  std::string err = exec(db_, "BEGIN IMMEDIATE;");
+  std::string err = run_cached(statements_, db_, "BEGIN IMMEDIATE;");
   if (!err.empty()) return err;
   for (const auto& key : acks) {
     if (is_lifecycle_ack_key(key)) {
@@ -203,8 +221,8 @@ std::string SqliteJournal::run_batch(std::vector<Op*>& batch, std::vector<std::s
     }
   }
   for (Op* op : batch) op->error = (*op->work)(db_);
-  err = exec(db_, "COMMIT;");
-  if (!err.empty()) exec(db_, "ROLLBACK;");
+  err = run_cached(statements_, db_, "COMMIT;");
+  if (!err.empty()) run_cached(statements_, db_, "ROLLBACK;");
   return err;
 }
 
@@ -303,16 +321,16 @@ Expected<std::vector<BeginResult>, std::string> SqliteJournal::begin_many(const 
   const std::string err = submit([&](sqlite3* db) -> std::string {
     // All or nothing: a failed record undoes the ones before it (the group's other work commits).
     const std::size_t records_before = records_;
-    if (auto e = exec(db, "SAVEPOINT begin_many;"); !e.empty()) return e;
+    if (auto e = run_cached(statements_, db, "SAVEPOINT begin_many;"); !e.empty()) return e;
     for (std::size_t i = 0; i < recs.size(); ++i) {
       if (auto e = begin_in(db, recs[i], now, results[i]); !e.empty()) {
-        exec(db, "ROLLBACK TO begin_many;");
-        exec(db, "RELEASE begin_many;");
+        run_cached(statements_, db, "ROLLBACK TO begin_many;");
+        run_cached(statements_, db, "RELEASE begin_many;");
         records_ = records_before;
         return e;
       }
     }
-    return exec(db, "RELEASE begin_many;");
+    return run_cached(statements_, db, "RELEASE begin_many;");
   });
   if (!err.empty()) {
     for (std::size_t i = 0; i < recs.size(); ++i)
