@@ -2,6 +2,7 @@
 // N workers (one HTTPS client each) -> results.
 #include "agent_runtime.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -40,8 +41,11 @@ SqliteJournalOptions journal_options(const Config& cfg) {
 }
 
 HttpsClientOptions https_options(const Config& cfg) {
-  return HttpsClientOptions{cfg.cloud.ca_file, cfg.cloud.timeout_ms, 64 * 1024};
+  return HttpsClientOptions{cfg.cloud.ca_file, cfg.cloud.timeout_ms, limits::kMaxHttpResponseBytes};
 }
+
+// The name `top -H`, /proc/<pid>/task/*/comm and scripts/footprint show for this thread.
+void name_thread(const char* name) { pthread_setname_np(pthread_self(), name); }
 
 // Waits up to `ms` (forever when negative) for SIGTERM/SIGINT; true when one arrived.
 bool wait_for_stop_signal(Logger& log, long ms) {
@@ -141,6 +145,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   std::vector<std::thread> workers;
   for (std::size_t i = 0; i < cfg.commands.max_in_flight; ++i) {
     workers.emplace_back([&, context = *tls] {
+      name_thread("swas-worker");
       MbedTlsHttpsClient https(context);
       while (auto item = queue.pop()) {
         if (stopping) continue;  // left accepted in the journal: resumed at the next start
@@ -179,6 +184,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
     if (!inbox.push_wait(msg)) log.write(LogLevel::Warn, "a message arrived after the intake stopped; it is dropped");
   };
   std::thread intake([&] {
+    name_thread("swas-intake");
     std::vector<IncomingMessage> batch, admitted;
     while (inbox.pop_many(batch, limits::kIntakeQueueDepth)) {
       admitted.clear();
@@ -201,6 +207,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   // second) and every interval; journal upkeep and republishing unacknowledged results. The thread
   // sleeps until the next of these is due or something changes.
   std::thread maintenance([&] {
+    name_thread("swas-maint");
     const auto steady_ms = [] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
           .count();
@@ -226,6 +233,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   std::thread poller;
   if (follower) {
     poller = std::thread([&, context = *tls] {
+      name_thread("swas-poll");
       MbedTlsHttpsClient https(context);
       std::optional<std::int64_t> due = follower->poll_due(https);
       for (;;) {

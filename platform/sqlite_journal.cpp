@@ -169,6 +169,10 @@ Expected<std::unique_ptr<SqliteJournal>, std::string> SqliteJournal::open(const 
   // each checkpoint, so the journal's files on flash are the records plus at most ~4 MiB
   // (docs/limits.md).
   if (err.empty()) err = exec(db, "PRAGMA journal_size_limit=4194304;");
+  // A page cache of 256 KiB instead of SQLite's 2 MiB: the journal's hot pages are few, and after
+  // a burst the bigger cache stayed resident (peak RSS 1.4 MB lower, latency the same:
+  // docs/footprint.md).
+  if (err.empty()) err = exec(db, "PRAGMA cache_size=-256;");
   if (err.empty()) {
     Stmt check(db, "PRAGMA quick_check;");
     if (check.step() != SQLITE_ROW || check.col_text(0) != "ok")
