@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <random>
 #include <set>
 
 #include "fakes.hpp"
@@ -176,15 +178,64 @@ TEST_F(ProcessorTest, RetriesServerErrorsWithFreshNonceAndDateButTheSameToken) {
   EXPECT_EQ(publisher.published.size(), 1u);
 }
 
-TEST_F(ProcessorTest, BackoffIsBoundedByTheCap) {
+// Random bytes from a seeded generator: backoffs drawn as a real entropy source draws them, and
+// the same on every run.
+class SeededEntropy final : public Entropy {
+ public:
+  explicit SeededEntropy(std::uint32_t seed) : rng_(seed) {}
+  void fill(unsigned char* out, std::size_t len) override {
+    for (std::size_t i = 0; i < len; ++i) out[i] = static_cast<unsigned char>(rng_() >> 24);
+  }
+
+ private:
+  std::mt19937 rng_;
+};
+
+// Full jitter (docs/reliability.md): the wait before attempt n+1 is uniform in
+// [0, min(backoff_max_ms, backoff_base_ms * 2^(n-1))]. Checked from both sides over many commands:
+// never above the cap, and spread over the whole range (a zero wait, a fixed wait, a cap that does
+// not double or a range cut short all fail).
+TEST(Backoff, IsFullJitterOverTheWholeRangeUpToTheCap) {
+  ProcessorSettings settings;
+  settings.command_topic = "swas/gw-001/commands";
+  settings.gateway_id = "gw-001";
   settings.retry = RetryPolicy{6, 100, 400, 600000};
-  make();
-  for (int i = 0; i < 6; ++i) transport.fail(TransportFailure::Timeout, "read timed out");
-  send(kCommand);
-  ASSERT_EQ(transport.sent.size(), 6u);
-  ASSERT_EQ(clock.sleeps.size(), 5u);
+  FakeClock clock;
+  SeededEntropy entropy(20261203);
+  FakeTransport transport;
+  FakePublisher publisher;
+  FakeJournal journal;
+  journal.max_records = 100000;
+  FakeTelemetry telemetry;
+  FakeLogger logger;
+  CommandProcessor processor(settings, Credentials("AKID", "SECRET", ""), clock, entropy, journal, publisher, telemetry,
+                             logger);
+  constexpr int kCommands = 400;
   const std::uint32_t caps[] = {100, 200, 400, 400, 400};
-  for (std::size_t i = 0; i < clock.sleeps.size(); ++i) EXPECT_LE(clock.sleeps[i], caps[i]) << i;
+  std::vector<std::vector<std::uint32_t>> waits(5);
+  for (int c = 0; c < kCommands; ++c) {
+    clock.sleeps.clear();
+    for (int i = 0; i < 6; ++i) transport.fail(TransportFailure::Timeout, "read timed out");
+    const std::string id = "b-" + std::to_string(c);
+    auto item = processor.intake(IncomingMessage{settings.command_topic,
+                                                 R"({"id":")" + id + R"(","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou"})",
+                                                 "", "", clock.now_ms, std::nullopt});
+    ASSERT_TRUE(item.has_value());
+    processor.execute(*item, transport);
+    ASSERT_EQ(clock.sleeps.size(), 5u) << id;
+    for (std::size_t i = 0; i < 5; ++i) waits[i].push_back(clock.sleeps[i]);
+  }
+  for (std::size_t i = 0; i < 5; ++i) {
+    const double cap = caps[i];
+    const auto [lo, hi] = std::minmax_element(waits[i].begin(), waits[i].end());
+    double mean = 0;
+    for (const auto w : waits[i]) mean += w;
+    mean /= static_cast<double>(waits[i].size());
+    EXPECT_LE(*hi, caps[i]) << "wait " << i + 1 << " above its cap";
+    EXPECT_GE(*hi, 0.95 * cap) << "wait " << i + 1 << " never near its cap " << cap;
+    EXPECT_LE(*lo, 0.05 * cap) << "wait " << i + 1 << " never near 0";
+    EXPECT_NEAR(mean, cap / 2, 0.05 * cap) << "wait " << i + 1 << ": the mean of a uniform wait is half its cap";
+  }
 }
 
 TEST_F(ProcessorTest, TheDeadlineEndsRetriesBeforeTheAttemptBound) {
