@@ -449,19 +449,79 @@ TEST_F(ProcessorTest, CrashAfterAcceptanceResumesWithTheSameToken) {
   EXPECT_TRUE(processor->recover().empty());
 }
 
-TEST_F(ProcessorTest, CrashAfterTheCloudCallRepeatsItWithTheSameToken) {
+// The cloud as the API documents it: a ClientToken seen before gets the first answer again and
+// changes nothing; another token for an instance already stopped is refused (403
+// IncorrectInstanceStatus). `die_after_the_cloud_acted` makes the next round trip end the
+// "process" (an exception out of execute()) after the cloud has acted and answered: the answer
+// never reached the agent.
+class IdempotentCloud final : public HttpsTransport {
+ public:
+  struct ProcessDied {};
+  bool die_after_the_cloud_acted = false;
+  std::set<std::string> stopped;
+  std::vector<std::string> tokens;  // the ClientToken of every request, in order
+
+  Expected<HttpResponse, TransportError> round_trip(const Endpoint&, const HttpRequest& request) override {
+    const std::string token = query_value(request.target, "ClientToken");
+    const std::string instance = query_value(request.target, "InstanceId");
+    tokens.push_back(token);
+    auto it = answers_.find(token);
+    if (it == answers_.end()) {
+      HttpResponse r;
+      if (stopped.insert(instance).second) {
+        r.status = 200;
+        r.body = R"({"RequestId":"R-)" + std::to_string(tokens.size()) + "\"}";
+      } else {
+        r.status = 403;
+        r.body = R"({"RequestId":"R-)" + std::to_string(tokens.size()) +
+                 R"(","Code":"IncorrectInstanceStatus","Message":"The state of the current instance does not support this operation."})";
+      }
+      it = answers_.emplace(token, r).first;
+    }
+    if (die_after_the_cloud_acted) {
+      die_after_the_cloud_acted = false;
+      throw ProcessDied{};
+    }
+    return it->second;
+  }
+
+ private:
+  static std::string query_value(const std::string& target, const std::string& name) {
+    const std::size_t at = target.find(name + "=");
+    if (at == std::string::npos) return "";
+    const std::size_t from = at + name.size() + 1;
+    return target.substr(from, target.find('&', from) - from);
+  }
+  std::map<std::string, HttpResponse> answers_;
+};
+
+TEST_F(ProcessorTest, CrashAfterTheCloudAnsweredResumesWithTheSameTokenAndGetsTheCloudsFirstAnswer) {
   make();
-  auto item = processor->intake(message(kCommand));
-  transport.reply(200, R"({"RequestId":"R"})");
-  // The call reached the cloud, then the process died before the journal recorded the result.
-  ASSERT_TRUE(transport.round_trip(Endpoint{}, HttpRequest{}).has_value());
-  make();
+  IdempotentCloud cloud;
+  // No ClientToken in the command: the agent derives it, and must derive the same one again.
+  auto item = processor->intake(message(R"({"id":"k2","action":"StopInstance","InstanceId":"i-1","RegionId":"cn-hangzhou"})"));
+  ASSERT_TRUE(item.has_value());
+  cloud.die_after_the_cloud_acted = true;
+  EXPECT_THROW(processor->execute(*item, cloud), IdempotentCloud::ProcessDied);
+  ASSERT_EQ(cloud.tokens.size(), 1u);
+  EXPECT_EQ(cloud.stopped.count("i-1"), 1u) << "the cloud stopped the instance";
+  EXPECT_TRUE(publisher.published.empty());
+  EXPECT_FALSE(journal.entries.at("k2").finished) << "the result was never recorded";
+
+  make();  // the agent starts again on the same journal
   auto resumed = processor->recover();
   ASSERT_EQ(resumed.size(), 1u);
-  transport.reply(200, R"({"RequestId":"R"})");  // the cloud answers the same token the same way
-  processor->execute(resumed[0], transport);
-  EXPECT_NE(transport.sent[1].request.target.find("ClientToken=tok-1"), std::string::npos);
-  EXPECT_TRUE(last().ok());
+  EXPECT_TRUE(resumed[0].resumed);
+  processor->execute(resumed[0], cloud);
+  ASSERT_EQ(cloud.tokens.size(), 2u);
+  EXPECT_EQ(cloud.tokens[1], cloud.tokens[0]) << "the resumed call must carry the first call's ClientToken";
+  ASSERT_EQ(publisher.published.size(), 1u);
+  const Json r = last();
+  EXPECT_TRUE(r.ok()) << publisher.published.back().payload;
+  EXPECT_EQ(r.str("RequestId"), "R-1") << "the cloud's answer to the call made before the crash";
+  EXPECT_EQ(r.str("ClientToken"), cloud.tokens[0]);
+  EXPECT_TRUE(journal.entries.at("k2").finished);
+  EXPECT_TRUE(processor->recover().empty());
 }
 
 TEST_F(ProcessorTest, CrashBeforeTheBrokerAckRepublishesTheRecordedResult) {
