@@ -369,6 +369,21 @@ std::optional<MqttProbe::Received> MqttProbe::wait_result(const std::string& id,
   return found;
 }
 
+std::optional<MqttProbe::Received> MqttProbe::wait_result_on(const std::string& topic, const std::string& id,
+                                                             std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  std::optional<Received> found;
+  cv_.wait_for(lock, timeout, [&] {
+    for (const auto& r : received_)
+      if (r.topic == topic && is_result_for(r.payload, id)) {
+        found = r;
+        return true;
+      }
+    return false;
+  });
+  return found;
+}
+
 std::vector<MqttProbe::Received> MqttProbe::results_for(const std::string& id) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<Received> out;

@@ -201,6 +201,9 @@ class MqttProbe {
   };
   // Waits for the first result whose id is `id` (or null when id is empty).
   std::optional<Received> wait_result(const std::string& id, std::chrono::milliseconds timeout = 15s);
+  // Waits for the first result whose id is `id` that arrived on `topic`.
+  std::optional<Received> wait_result_on(const std::string& topic, const std::string& id,
+                                         std::chrono::milliseconds timeout = 15s);
   // Every result with that id seen so far.
   std::vector<Received> results_for(const std::string& id);
   std::size_t result_count();
