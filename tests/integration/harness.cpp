@@ -453,11 +453,40 @@ std::size_t MqttProbe::wait_count(const std::string& type, bool final_only, std:
   return n;
 }
 
+std::vector<MqttProbe::Received> MqttProbe::on_topic(const std::string& topic) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Received> out;
+  for (const auto& r : received_)
+    if (r.topic == topic) out.push_back(r);
+  return out;
+}
+
+bool MqttProbe::wait_on_topic(const std::string& topic, std::size_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return cv_.wait_for(lock, timeout, [&] {
+    std::size_t n = 0;
+    for (const auto& r : received_) n += r.topic == topic ? 1 : 0;
+    return n >= count;
+  });
+}
+
 std::size_t MqttProbe::result_count() {
   std::lock_guard<std::mutex> lock(mutex_);
   std::size_t n = 0;
   for (const auto& r : received_) n += Json(r.payload).str({"type"}) == "result" ? 1 : 0;
   return n;
+}
+
+bool MqttProbe::await_marker(const std::string& marker_id, const std::string& command_topic,
+                             const std::string& response_topic, std::chrono::milliseconds timeout) {
+  publish(command_topic, marker_command(marker_id), response_topic, response_topic.empty() ? "" : marker_id);
+  return response_topic.empty() ? wait_result(marker_id, timeout).has_value()
+                                : wait_result_on(response_topic, marker_id, timeout).has_value();
+}
+
+std::string marker_command(const std::string& id) {
+  return R"({"id":")" + id +
+         R"(","action":"StopInstance","InstanceId":"i-marker","RegionId":"cn-hangzhou","expiresAt":"2000-01-01T00:00:00Z"})";
 }
 
 std::string stop_command(const std::string& id, const std::string& instance, const std::string& region,

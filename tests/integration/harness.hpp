@@ -204,6 +204,19 @@ class MqttProbe {
   // Waits for the first result whose id is `id` that arrived on `topic`.
   std::optional<Received> wait_result_on(const std::string& topic, const std::string& id,
                                          std::chrono::milliseconds timeout = 15s);
+  // Shows that no further answer to anything published before is on its way: publishes a marker
+  // command (marker_command(): it goes through the agent's intake, journal, queue and a worker like
+  // any command, and expires there without reaching the cloud) and waits for its answer (on
+  // `response_topic` when given). The agent takes messages in, and answers those it refuses at
+  // intake, in the order the broker delivers them; its workers take commands in that order and
+  // publish a command's answers together; every message leaves on one connection, which the broker
+  // forwards in order. So once the marker's answer is here, every answer published before it is
+  // here too: strictly so for answers given at intake, and for every earlier command's work when
+  // the agent has one worker (commands.max_in_flight 1); with more, the earlier commands had all
+  // started. Use it instead of waiting "long enough" before counting answers. False when the
+  // marker's answer did not come.
+  bool await_marker(const std::string& marker_id, const std::string& command_topic,
+                    const std::string& response_topic = "", std::chrono::milliseconds timeout = 15s);
   // Every result with that id seen so far.
   std::vector<Received> results_for(const std::string& id);
   std::size_t result_count();
@@ -216,6 +229,10 @@ class MqttProbe {
   // Waits until `count` messages of `type` (only final ones when `final_only`) were received, of any
   // id; returns how many there were.
   std::size_t wait_count(const std::string& type, bool final_only, std::size_t count, std::chrono::milliseconds timeout);
+  // Every message received on `topic` (any type), in the order received.
+  std::vector<Received> on_topic(const std::string& topic);
+  // Waits until at least `count` messages were received on `topic`; false on timeout.
+  bool wait_on_topic(const std::string& topic, std::size_t count, std::chrono::milliseconds timeout = 15s);
   // Every result and lifecycle message of `id`, in the order received.
   std::vector<Received> messages_for(const std::string& id);
 
@@ -226,6 +243,10 @@ class MqttProbe {
   std::condition_variable cv_;
   std::vector<Received> received_;
 };
+
+// A stop command that expired long ago (expiresAt 2000-01-01): accepted, journaled and queued like
+// any command, then answered CommandExpired by the worker that takes it, without a cloud call.
+std::string marker_command(const std::string& id);
 
 std::string stop_command(const std::string& id, const std::string& instance,
                          const std::string& region = "cn-hangzhou", const std::string& extra = "");
