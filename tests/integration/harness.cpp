@@ -262,7 +262,7 @@ Agent::Agent(const TempDir& dir, AgentOptions o, bool wait_ready) {
                  R"(","version":)" + std::to_string(o.mqtt_version) + R"(,"keepalive_s":10)" + o.mqtt_extra +
                  R"(},"cloud":{"endpoint":")" +
                  o.endpoint + R"(","ca_file":")" + (o.ca_file.empty() ? cert_dir() + "/ca.pem" : o.ca_file) +
-                 R"(","timeout_ms":3000,"retry":)" + o.retry_json + o.cloud_extra + R"(},"credentials_file":")" + (o.credentials_in_env ? dir.file("none.json") : creds) +
+                 R"(","timeout_ms":)" + std::to_string(o.cloud_timeout_ms) + R"(,"retry":)" + o.retry_json + o.cloud_extra + R"(},"credentials_file":")" + (o.credentials_in_env ? dir.file("none.json") : creds) +
                  R"(","state_dir":")" + state + "\"" + o.extra_config + "}",
              0644);
   env_ = o.env;

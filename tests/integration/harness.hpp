@@ -165,6 +165,7 @@ struct AgentOptions {
   std::map<std::string, std::string> env;  // extra environment (credentials from the environment)
   // cloud.retry: small waits keep tests short; the attempt bound is what tests count.
   std::string retry_json = R"({"max_attempts":4,"backoff_base_ms":50,"backoff_max_ms":200,"deadline_ms":30000})";
+  int cloud_timeout_ms = 3000;  // cloud.timeout_ms: the budget of one attempt
   std::string state_dir;  // default: a fresh directory per agent
 };
 
