@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "gated_cloud.hpp"
 #include "harness.hpp"
 #include "limits.hpp"
 
@@ -32,6 +33,12 @@ std::string instances_json(int n, const std::string& state = "Running") {
 // carries this MQTT 5 Response Topic, so its answer can be told from the first delivery's (which
 // goes to the command topic).
 const char* const kResendRoute = "chaos/resend";
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
 
 using Commands = std::vector<std::pair<std::string, std::string>>;  // id, payload
 
@@ -260,6 +267,93 @@ TEST(Chaos, CloudRefusesConnectionsFor30SecondsThenRecovers) {
   EXPECT_EQ(t.second_stops, 0);
   EXPECT_EQ(t.ok, n);
   EXPECT_NE(agent.process().log().find("will retry"), std::string::npos);
+}
+
+// docs/limits.md, "results buffered while the broker is unreachable": Paho keeps 1000 messages in
+// memory while the broker is away and refuses more; every result stays in the journal until the
+// broker acknowledges it, and the journal publishes the refused ones again. The agent only hands
+// Paho as many unacknowledged publications as the broker's Receive Maximum (mosquitto's
+// max_inflight_messages, 20 by default; the rest wait in the adapter's own backlog), so the broker
+// here allows 2000, and 1100 results are produced while it is down: the cloud holds every call
+// until the broker has gone. The refused results are the newest ones; the journal's pass after a
+// reconnect takes the 1000 oldest unacknowledged results (those Paho itself is sending then), and
+// its periodic pass those older than 30 s, so they come at the next reconnect or within a minute.
+// The test takes the next reconnect: once Paho's 1000 are through, the broker restarts again.
+TEST(Chaos, AThousandResultsWaitInPahoWhileTheBrokerIsAwayAndTheJournalPublishesTheRest) {
+  constexpr int kCommands = 1100;
+  constexpr std::size_t kPahoBuffer = 1000;
+  TempDir dir;
+  MosquittoOptions mo;
+  mo.persistent = true;
+  mo.extra_conf = "max_inflight_messages 2000\n";
+  mo.autosave_every = 100000;  // saved when it stops; saving at every message made this test 30 s slower
+  Mosquitto broker(dir, mo);
+  GatedCloud cloud;
+  AgentOptions o(broker.uri(), cloud.endpoint());
+  o.cloud_timeout_ms = 120000;
+  o.extra_config = R"(,"commands":{"queue_depth":2000},"follow":{"enabled":false})";
+  Agent agent(dir, o);
+  // A persistent session: what the agent publishes while this probe reconnects waits at the broker.
+  MqttProbe probe(broker.uri(), 5, /*reconnect=*/true, /*persistent_session=*/true);
+  probe.subscribe(Agent::command_topic());
+  const std::string status_topic = "swas/" + Agent::gateway_id() + "/status";
+  probe.subscribe(status_topic);
+
+  Commands commands;
+  for (int i = 0; i < kCommands; ++i)
+    commands.push_back({"p-" + std::to_string(i), stop_command("p-" + std::to_string(i), "i-" + std::to_string(i))});
+  // Published by a client that subscribes to nothing: the probe, receiving each command back while
+  // it publishes the next, took 40 ms a command (its small packets wait for the broker's delayed ACK).
+  MqttProbe sender(broker.uri());
+  for (const auto& c : commands) sender.publish(Agent::command_topic(), c.second);
+  // Every command taken in (the status counts them), four of them held by the cloud.
+  const auto received_all = [&] {
+    const auto all = probe.on_topic(status_topic);
+    return !all.empty() && Json(all.back().payload).num({"counters", "received"}) >= kCommands;
+  };
+  for (const auto deadline = std::chrono::steady_clock::now() + 60s;
+       !received_all() && std::chrono::steady_clock::now() < deadline;)
+    probe.wait_on_topic(status_topic, probe.on_topic(status_topic).size() + 1, 2s);
+  ASSERT_TRUE(received_all()) << agent.process().log();
+  ASSERT_TRUE(cloud.wait_held(4, 10s));
+
+  broker.stop();
+  ASSERT_TRUE(agent.process().wait_for_log("lost the broker connection", 10s)) << agent.process().log();
+  cloud.open();
+  ASSERT_TRUE(cloud.wait_answered(kCommands, 60s));
+  const std::string refused_line = "publishing to " + Agent::command_topic() + " failed";
+  const auto refused = [&] { return count_of(agent.process().log(), refused_line); };
+  for (const auto deadline = std::chrono::steady_clock::now() + 30s;
+       refused() < kCommands - kPahoBuffer && std::chrono::steady_clock::now() < deadline;)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_GE(refused(), kCommands - kPahoBuffer) << "Paho took more than its buffer of 1000\n" << agent.process().log();
+  const std::size_t refused_results = refused();
+
+  broker.start_again();
+  // Paho's 1000: the results of every command but the refused ones.
+  const auto answered = [&] {
+    std::size_t n = 0;
+    for (const auto& c : commands) n += probe.results_for(c.first).empty() ? 0 : 1;
+    return n;
+  };
+  for (const auto deadline = std::chrono::steady_clock::now() + 60s;
+       answered() < kCommands - refused_results && std::chrono::steady_clock::now() < deadline;)
+    probe.wait_on_topic(Agent::command_topic(), probe.on_topic(Agent::command_topic()).size() + 1, 1s);
+  ASSERT_GE(answered(), kCommands - refused_results) << agent.process().log();
+  broker.restart();
+  for (const auto& c : commands) ASSERT_TRUE(probe.wait_result(c.first, 120s).has_value()) << c.first;
+  int ok = 0, disagreeing = 0;
+  for (const auto& c : commands) {
+    const auto results = probe.results_for(c.first);
+    for (const auto& r : results) disagreeing += r.payload != results[0].payload ? 1 : 0;
+    ok += Json(results[0].payload).is_true({"ok"}) ? 1 : 0;
+  }
+  std::printf("FIGURES paho-buffer: %d results produced while the broker was down, %zu refused by Paho's buffer "
+              "of %zu and published again by the journal; every command answered: %d ok, %d disagreeing\n",
+              kCommands, refused_results, kPahoBuffer, ok, disagreeing);
+  EXPECT_EQ(ok, kCommands);
+  EXPECT_EQ(disagreeing, 0);
+  EXPECT_NE(agent.process().log().find("unacknowledged result(s) again"), std::string::npos);
 }
 
 TEST(Chaos, TwoInternalErrorsThenSuccessIsOneTokenThreeRequestsOneStop) {

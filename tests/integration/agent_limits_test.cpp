@@ -4,66 +4,15 @@
 // that holds, delays or shapes each answer.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "harness.hpp"
+#include "gated_cloud.hpp"
 #include "hostile_tls_server.hpp"
 #include "limits.hpp"
 
 namespace swas::it {
 namespace {
-
-// A cloud that holds every request until it is opened, counting the requests it holds at once.
-class GatedCloud {
- public:
-  GatedCloud()
-      : server_([this](HostileTlsServer::Connection& c) {
-          while (c.read_request()) {
-            {
-              std::lock_guard<std::mutex> lock(mutex_);
-              ++held_;
-              max_held_ = std::max(max_held_, held_);
-            }
-            cv_.notify_all();
-            while (!open_)
-              if (!c.sleep_ms(5)) return;  // the server is stopping
-            {
-              std::lock_guard<std::mutex> lock(mutex_);
-              --held_;
-              ++answered_;
-            }
-            cv_.notify_all();
-            if (!c.write(http_response(R"({"RequestId":"R-gated"})"))) return;
-          }
-        }) {}
-  std::string endpoint() const { return "https://localhost:" + std::to_string(server_.port()); }
-  // Waits until `n` requests are held at once; false on timeout.
-  bool wait_held(int n, std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return cv_.wait_for(lock, timeout, [&] { return held_ >= n; });
-  }
-  bool wait_answered(int n, std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return cv_.wait_for(lock, timeout, [&] { return answered_ >= n; });
-  }
-  void open() { open_ = true; }
-  int max_held() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return max_held_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  int held_ = 0, max_held_ = 0, answered_ = 0;
-  std::atomic<bool> open_{false};
-  HostileTlsServer server_;  // last: its threads use the members above
-};
 
 std::string stop_of(int i) { return stop_command("q-" + std::to_string(i), "i-" + std::to_string(i)); }
 

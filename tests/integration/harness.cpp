@@ -145,7 +145,7 @@ std::string Mosquitto::config_text() const {
   c += "per_listener_settings true\nset_tcp_nodelay true\nmax_queued_messages 10000\n";
   c += options_.extra_conf;
   c += options_.persistent ? "persistence true\npersistence_location " + dir_.path() +
-                                 "/\nautosave_interval 1\nautosave_on_changes true\n"
+                                 "/\nautosave_interval " + std::to_string(options_.autosave_every) + "\nautosave_on_changes true\n"
                            : "persistence false\n";
   c += "listener " + std::to_string(port_) + " 127.0.0.1\nallow_anonymous true\n";
   if (!options_.acl_text.empty()) {
@@ -178,13 +178,23 @@ void Mosquitto::start() {
 }
 
 void Mosquitto::restart() {
+  stop();
+  start_again();
+}
+
+void Mosquitto::stop() {
   proc_->signal(SIGTERM);
   proc_->wait_exit(5s);
-  const int keep = port_;
+}
+
+void Mosquitto::start_again() {
+  const std::size_t before = proc_->log().size();
   proc_ = std::make_unique<Process>(
       std::vector<std::string>{SWAS_MOSQUITTO, "-c", dir_.file("mosquitto.conf")}, dir_.file("mosquitto.log"));
-  port_ = keep;
-  proc_->wait_for_log("running", 5s);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (proc_->log().find("running", before) == std::string::npos && proc_->running() &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
 }
 
 Json::Json(const std::string& t) : text(t), root(cJSON_Parse(t.c_str()), &cJSON_Delete) {}
@@ -288,7 +298,7 @@ void Agent::restart(bool wait_ready) {
   }
 }
 
-MqttProbe::MqttProbe(const std::string& uri, int version, bool reconnect) {
+MqttProbe::MqttProbe(const std::string& uri, int version, bool reconnect, bool persistent_session) {
   mqtt::create_options create(version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
   client_ = std::make_unique<mqtt::async_client>(uri, "probe-" + std::to_string(free_port()), create);
   client_->set_message_callback([this](mqtt::const_message_ptr m) {
@@ -302,17 +312,26 @@ MqttProbe::MqttProbe(const std::string& uri, int version, bool reconnect) {
     }
     cv_.notify_all();
   });
-  auto builder = mqtt::connect_options_builder().mqtt_version(version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
+  // Filled in place and kept: in Paho C++ 1.2 a copy of connect_options points into the original's
+  // properties (platform/paho_message_bus.cpp), so a copy out of a builder loses the session expiry.
+  connect_options_ = std::make_unique<mqtt::connect_options>();
+  mqtt::connect_options& opts = *connect_options_;
+  opts.set_mqtt_version(version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
   if (reconnect) {
-    builder.automatic_reconnect(std::chrono::milliseconds(200), std::chrono::seconds(2));
+    opts.set_automatic_reconnect(std::chrono::milliseconds(200), std::chrono::seconds(2));
     client_->set_connected_handler([this](const std::string&) {
       std::lock_guard<std::mutex> lock(mutex_);
       for (const auto& t : topics_) client_->subscribe(t, 1);
     });
   }
-  if (version == 5) builder.clean_start(true);
-  else builder.clean_session(true);
-  auto opts = builder.finalize();
+  if (version == 5 && persistent_session) {
+    opts.set_clean_start(false);
+    opts.set_properties(mqtt::properties{{mqtt::property::SESSION_EXPIRY_INTERVAL, 3600}});
+  } else if (version == 5) {
+    opts.set_clean_start(true);
+  } else {
+    opts.set_clean_session(true);
+  }
   client_->connect(opts)->wait_for(10s);
 }
 

@@ -16,6 +16,7 @@
 
 namespace mqtt {
 class async_client;
+class connect_options;
 }
 
 namespace swas::it {
@@ -67,6 +68,7 @@ const std::string& cert_dir();
 
 struct MosquittoOptions {
   bool persistent = false;           // keep sessions and queued messages across broker restarts
+  int autosave_every = 1;            // ... saved after this many changes (and at a clean stop)
   bool tls = false;                  // a second listener with TLS (test CA, server.pem)
   bool require_client_cert = false;  // ... that requires a client certificate
   std::string password_file;         // ... that requires this mosquitto_passwd file
@@ -83,6 +85,10 @@ class Mosquitto {
   // The TLS listener, by host name (certificates name localhost).
   std::string tls_uri() const { return "ssl://localhost:" + std::to_string(tls_port_); }
   void restart();
+  // restart() in two steps: SIGTERM (a persistent broker saves its sessions), then the same
+  // config on the same port.
+  void stop();
+  void start_again();
   std::string log() const { return proc_->log(); }
 
  private:
@@ -190,7 +196,9 @@ class Agent {
 class MqttProbe {
  public:
   // `reconnect`: reconnect and resubscribe automatically when the broker goes away.
-  MqttProbe(const std::string& uri, int version = 5, bool reconnect = false);
+  // `persistent_session`: MQTT 5 only; the broker keeps the subscriptions and queues messages while
+  // the probe is away (with a persistent broker, across its restarts too).
+  MqttProbe(const std::string& uri, int version = 5, bool reconnect = false, bool persistent_session = false);
   ~MqttProbe();
   void subscribe(const std::string& topic);
   void publish(const std::string& topic, const std::string& payload,
@@ -238,6 +246,7 @@ class MqttProbe {
   std::vector<Received> messages_for(const std::string& id);
 
  private:
+  std::unique_ptr<mqtt::connect_options> connect_options_;
   std::unique_ptr<mqtt::async_client> client_;
   std::vector<std::string> topics_;
   std::mutex mutex_;
