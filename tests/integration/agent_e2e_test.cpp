@@ -19,7 +19,11 @@ class EndToEnd : public ::testing::Test {
   void SetUp() override {
     broker = std::make_unique<Mosquitto>(dir);
     emulator = std::make_unique<Emulator>(dir, kInstances);
-    agent = std::make_unique<Agent>(dir, AgentOptions(broker->uri(), emulator->endpoint()));
+    AgentOptions o(broker->uri(), emulator->endpoint());
+    // One worker: a later command's answer then comes after every earlier command's work is done,
+    // so MqttProbe::await_marker proves that no second answer is still on its way.
+    o.extra_config = R"(,"commands":{"max_in_flight":1})";
+    agent = std::make_unique<Agent>(dir, o);
     probe = std::make_unique<MqttProbe>(broker->uri());
     probe->subscribe(Agent::command_topic());
   }
@@ -112,7 +116,7 @@ TEST_F(EndToEnd, DuplicateIdIsAnsweredTheSameWithoutASecondCall) {
   const Json first = result("c-dup");
   ASSERT_TRUE(first.is_true({"ok"}));
   probe->publish(Agent::command_topic(), stop_command("c-dup", "i-running-1"));
-  for (int i = 0; i < 200 && probe->results_for("c-dup").size() < 2; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(probe->await_marker("c-dup-marker", Agent::command_topic()));
   const auto all = probe->results_for("c-dup");
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].payload, all[1].payload);
@@ -127,7 +131,7 @@ TEST_F(EndToEnd, ResponseTopicAndCorrelationDataAreHonoured) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->topic, "dashboard/replies/7");
   EXPECT_EQ(r->correlation, correlation);
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(probe->await_marker("c-rt-marker", Agent::command_topic()));  // its answer on the command topic
   const auto all = probe->results_for("c-rt");
   ASSERT_EQ(all.size(), 1u);  // nothing on the command topic
   EXPECT_EQ(all[0].topic, "dashboard/replies/7");
@@ -147,7 +151,7 @@ TEST_F(EndToEnd, ManyCommandsEachGetExactlyOneResult) {
   for (int i = 0; i < 30; ++i)
     probe->publish(Agent::command_topic(), stop_command("c-many-" + std::to_string(i), "i-stopped"));
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(probe->wait_result("c-many-" + std::to_string(i)).has_value()) << i;
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(probe->await_marker("c-many-marker", Agent::command_topic()));
   for (int i = 0; i < 30; ++i) EXPECT_EQ(probe->results_for("c-many-" + std::to_string(i)).size(), 1u) << i;
 }
 

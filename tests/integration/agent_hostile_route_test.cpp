@@ -142,14 +142,29 @@ TEST(HostileRoutes, ResultsTheBrokerRefusesNeverFillTheJournal) {
   EXPECT_TRUE(Json(good->payload).is_true({"ok"})) << good->payload;  // not Busy
 
   // Settled, not republished: a restart does not publish them again, nor refuse good commands.
+  const std::string status_topic = "swas/" + Agent::gateway_id() + "/status";
+  probe.subscribe(status_topic);
   agent.process().signal(SIGTERM);
   agent.process().wait_exit(10s);
+  // The stopped agent's own "offline" status is the last message of its run on that topic.
+  ASSERT_TRUE(wait_until([&] {
+    const auto all = probe.on_topic(status_topic);
+    return !all.empty() && Json(all.back().payload).str({"state"}) == "offline";
+  }, 10s));
+  const std::size_t statuses = probe.on_topic(status_topic).size();
   agent.restart();
   probe.publish(Agent::command_topic(), stop_command("good-2", "i-3"));
   auto after = probe.wait_result("good-2", 10s);
   ASSERT_TRUE(after);
   EXPECT_TRUE(Json(after->payload).is_true({"ok"})) << after->payload;
-  std::this_thread::sleep_for(500ms);
+  // What an earlier run left unacknowledged is published again at the first reconnect and in the
+  // start-up upkeep, which comes with the first status message (MaintenanceSchedule); a status
+  // published by a later maintenance pass (after the marker changed the counters) shows that
+  // this is over, and a refused result published again would have been refused (and logged)
+  // before it.
+  ASSERT_TRUE(probe.wait_on_topic(status_topic, statuses + 1)) << "no status from the restarted agent";
+  ASSERT_TRUE(probe.await_marker("refused-marker", Agent::command_topic()));
+  ASSERT_TRUE(probe.wait_on_topic(status_topic, statuses + 2)) << "no second status from the restarted agent";
   EXPECT_EQ(count_of(agent.process().log(), "the broker refused the result"), std::size_t{kRefused})
       << "each refusal is logged once and never published again";
 }

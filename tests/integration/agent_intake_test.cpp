@@ -78,7 +78,7 @@ TEST(Intake, AKillInABurstLosesAtMostTheIntakeWindowAndAReSendAnswersEveryComman
       for (const auto& c : burst) probe.publish(Agent::command_topic(), c.second);
     });
     const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (probe.result_count() < before + static_cast<std::size_t>(cut_after[r]) &&
+    while (probe.result_count() < before + static_cast<std::size_t>(cut_after[static_cast<std::size_t>(r)]) &&
            std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(1ms);
     agent.process().signal(SIGKILL);
@@ -92,7 +92,7 @@ TEST(Intake, AKillInABurstLosesAtMostTheIntakeWindowAndAReSendAnswersEveryComman
       if (probe.results_for(c.first).empty()) unanswered.push_back(c.first);
     std::printf("FIGURES intake window: kill after %d results of a %d-command burst: %zu commands unanswered "
                 "after the restart (bound %zu)\n",
-                cut_after[r], kBurst, unanswered.size(), window);
+                cut_after[static_cast<std::size_t>(r)], kBurst, unanswered.size(), window);
     EXPECT_LE(unanswered.size(), window) << "round " << r << ": more commands lost than the intake bound allows";
     for (const auto& id : unanswered) probe.publish(Agent::command_topic(), all[id]);
     for (const auto& id : unanswered) EXPECT_TRUE(probe.wait_result(id, 30s).has_value()) << id;

@@ -94,14 +94,23 @@ TEST(Lifecycle, SigtermWhileACommandIsInFlightStillAnswersIt) {
   Agent agent(dir, AgentOptions(broker.uri(), emulator.endpoint()));
   MqttProbe probe(broker.uri());
   probe.subscribe(Agent::command_topic());
-  emulator.set_faults(R"({"delay_ms":800})");
+  emulator.set_faults(R"({"delay_ms":2000})");  // the emulator answers 2 s after it got the call
   probe.publish(Agent::command_topic(), stop_command("in-flight", "i-1"));
-  std::this_thread::sleep_for(200ms);
+  // In flight: the call has reached the cloud, whose answer is on its way.
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (emulator.state().num({"requests"}) < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(emulator.state().num({"requests"}), 1) << agent.process().log();
   agent.process().signal(SIGTERM);
   EXPECT_EQ(agent.process().wait_exit(15s), std::optional<int>(0)) << agent.process().log();
   auto r = probe.wait_result("in-flight", 5s);
   ASSERT_TRUE(r.has_value()) << agent.process().log();
   EXPECT_TRUE(Json(r->payload).is_true({"ok"})) << r->payload;
+  const std::string log = agent.process().log();
+  const auto stop = log.find("received SIGTERM");
+  ASSERT_NE(stop, std::string::npos) << log;
+  EXPECT_NE(log.find("command in-flight succeeded", stop), std::string::npos)
+      << "the answer came after the signal, not before it:\n" << log;
 }
 
 TEST(Lifecycle, UntrustedCloudCertificateIsCloudUnreachableAndNothingIsSent) {
@@ -139,7 +148,9 @@ TEST(Lifecycle, Mqtt311ModeAnswersOnTheCommandTopicAndIgnoresItsOwnResults) {
   ASSERT_TRUE(r.has_value()) << agent.process().log();
   EXPECT_TRUE(Json(r->payload).is_true({"ok"}));
   EXPECT_EQ(r->topic, Agent::command_topic());
-  std::this_thread::sleep_for(300ms);
+  // MQTT 3.1.1 has no No Local: the agent receives its own result before the marker, and must
+  // not answer it.
+  ASSERT_TRUE(probe.await_marker("v3-marker", Agent::command_topic()));
   EXPECT_EQ(probe.results_for("v3-1").size(), 1u);
   EXPECT_EQ(emulator.calls("StopInstance"), 1);
 }

@@ -145,7 +145,7 @@ std::string Mosquitto::config_text() const {
   c += "per_listener_settings true\nset_tcp_nodelay true\nmax_queued_messages 10000\n";
   c += options_.extra_conf;
   c += options_.persistent ? "persistence true\npersistence_location " + dir_.path() +
-                                 "/\nautosave_interval 1\nautosave_on_changes true\n"
+                                 "/\nautosave_interval " + std::to_string(options_.autosave_every) + "\nautosave_on_changes true\n"
                            : "persistence false\n";
   c += "listener " + std::to_string(port_) + " 127.0.0.1\nallow_anonymous true\n";
   if (!options_.acl_text.empty()) {
@@ -178,13 +178,23 @@ void Mosquitto::start() {
 }
 
 void Mosquitto::restart() {
+  stop();
+  start_again();
+}
+
+void Mosquitto::stop() {
   proc_->signal(SIGTERM);
   proc_->wait_exit(5s);
-  const int keep = port_;
+}
+
+void Mosquitto::start_again() {
+  const std::size_t before = proc_->log().size();
   proc_ = std::make_unique<Process>(
       std::vector<std::string>{SWAS_MOSQUITTO, "-c", dir_.file("mosquitto.conf")}, dir_.file("mosquitto.log"));
-  port_ = keep;
-  proc_->wait_for_log("running", 5s);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (proc_->log().find("running", before) == std::string::npos && proc_->running() &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
 }
 
 Json::Json(const std::string& t) : text(t), root(cJSON_Parse(t.c_str()), &cJSON_Delete) {}
@@ -262,7 +272,7 @@ Agent::Agent(const TempDir& dir, AgentOptions o, bool wait_ready) {
                  R"(","version":)" + std::to_string(o.mqtt_version) + R"(,"keepalive_s":10)" + o.mqtt_extra +
                  R"(},"cloud":{"endpoint":")" +
                  o.endpoint + R"(","ca_file":")" + (o.ca_file.empty() ? cert_dir() + "/ca.pem" : o.ca_file) +
-                 R"(","timeout_ms":3000,"retry":)" + o.retry_json + o.cloud_extra + R"(},"credentials_file":")" + (o.credentials_in_env ? dir.file("none.json") : creds) +
+                 R"(","timeout_ms":)" + std::to_string(o.cloud_timeout_ms) + R"(,"retry":)" + o.retry_json + o.cloud_extra + R"(},"credentials_file":")" + (o.credentials_in_env ? dir.file("none.json") : creds) +
                  R"(","state_dir":")" + state + "\"" + o.extra_config + "}",
              0644);
   env_ = o.env;
@@ -288,7 +298,7 @@ void Agent::restart(bool wait_ready) {
   }
 }
 
-MqttProbe::MqttProbe(const std::string& uri, int version, bool reconnect) {
+MqttProbe::MqttProbe(const std::string& uri, int version, bool reconnect, bool persistent_session) {
   mqtt::create_options create(version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
   client_ = std::make_unique<mqtt::async_client>(uri, "probe-" + std::to_string(free_port()), create);
   client_->set_message_callback([this](mqtt::const_message_ptr m) {
@@ -302,17 +312,26 @@ MqttProbe::MqttProbe(const std::string& uri, int version, bool reconnect) {
     }
     cv_.notify_all();
   });
-  auto builder = mqtt::connect_options_builder().mqtt_version(version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
+  // Filled in place and kept: in Paho C++ 1.2 a copy of connect_options points into the original's
+  // properties (platform/paho_message_bus.cpp), so a copy out of a builder loses the session expiry.
+  connect_options_ = std::make_unique<mqtt::connect_options>();
+  mqtt::connect_options& opts = *connect_options_;
+  opts.set_mqtt_version(version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
   if (reconnect) {
-    builder.automatic_reconnect(std::chrono::milliseconds(200), std::chrono::seconds(2));
+    opts.set_automatic_reconnect(std::chrono::milliseconds(200), std::chrono::seconds(2));
     client_->set_connected_handler([this](const std::string&) {
       std::lock_guard<std::mutex> lock(mutex_);
       for (const auto& t : topics_) client_->subscribe(t, 1);
     });
   }
-  if (version == 5) builder.clean_start(true);
-  else builder.clean_session(true);
-  auto opts = builder.finalize();
+  if (version == 5 && persistent_session) {
+    opts.set_clean_start(false);
+    opts.set_properties(mqtt::properties{{mqtt::property::SESSION_EXPIRY_INTERVAL, 3600}});
+  } else if (version == 5) {
+    opts.set_clean_start(true);
+  } else {
+    opts.set_clean_session(true);
+  }
   client_->connect(opts)->wait_for(10s);
 }
 
@@ -361,6 +380,21 @@ std::optional<MqttProbe::Received> MqttProbe::wait_result(const std::string& id,
   cv_.wait_for(lock, timeout, [&] {
     for (const auto& r : received_)
       if (is_result_for(r.payload, id)) {
+        found = r;
+        return true;
+      }
+    return false;
+  });
+  return found;
+}
+
+std::optional<MqttProbe::Received> MqttProbe::wait_result_on(const std::string& topic, const std::string& id,
+                                                             std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  std::optional<Received> found;
+  cv_.wait_for(lock, timeout, [&] {
+    for (const auto& r : received_)
+      if (r.topic == topic && is_result_for(r.payload, id)) {
         found = r;
         return true;
       }
@@ -438,11 +472,40 @@ std::size_t MqttProbe::wait_count(const std::string& type, bool final_only, std:
   return n;
 }
 
+std::vector<MqttProbe::Received> MqttProbe::on_topic(const std::string& topic) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Received> out;
+  for (const auto& r : received_)
+    if (r.topic == topic) out.push_back(r);
+  return out;
+}
+
+bool MqttProbe::wait_on_topic(const std::string& topic, std::size_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return cv_.wait_for(lock, timeout, [&] {
+    std::size_t n = 0;
+    for (const auto& r : received_) n += r.topic == topic ? 1 : 0;
+    return n >= count;
+  });
+}
+
 std::size_t MqttProbe::result_count() {
   std::lock_guard<std::mutex> lock(mutex_);
   std::size_t n = 0;
   for (const auto& r : received_) n += Json(r.payload).str({"type"}) == "result" ? 1 : 0;
   return n;
+}
+
+bool MqttProbe::await_marker(const std::string& marker_id, const std::string& command_topic,
+                             const std::string& response_topic, std::chrono::milliseconds timeout) {
+  publish(command_topic, marker_command(marker_id), response_topic, response_topic.empty() ? "" : marker_id);
+  return response_topic.empty() ? wait_result(marker_id, timeout).has_value()
+                                : wait_result_on(response_topic, marker_id, timeout).has_value();
+}
+
+std::string marker_command(const std::string& id) {
+  return R"({"id":")" + id +
+         R"(","action":"StopInstance","InstanceId":"i-marker","RegionId":"cn-hangzhou","expiresAt":"2000-01-01T00:00:00Z"})";
 }
 
 std::string stop_command(const std::string& id, const std::string& instance, const std::string& region,

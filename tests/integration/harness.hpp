@@ -16,6 +16,7 @@
 
 namespace mqtt {
 class async_client;
+class connect_options;
 }
 
 namespace swas::it {
@@ -67,6 +68,7 @@ const std::string& cert_dir();
 
 struct MosquittoOptions {
   bool persistent = false;           // keep sessions and queued messages across broker restarts
+  int autosave_every = 1;            // ... saved after this many changes (and at a clean stop)
   bool tls = false;                  // a second listener with TLS (test CA, server.pem)
   bool require_client_cert = false;  // ... that requires a client certificate
   std::string password_file;         // ... that requires this mosquitto_passwd file
@@ -83,6 +85,10 @@ class Mosquitto {
   // The TLS listener, by host name (certificates name localhost).
   std::string tls_uri() const { return "ssl://localhost:" + std::to_string(tls_port_); }
   void restart();
+  // restart() in two steps: SIGTERM (a persistent broker saves its sessions), then the same
+  // config on the same port.
+  void stop();
+  void start_again();
   std::string log() const { return proc_->log(); }
 
  private:
@@ -165,6 +171,7 @@ struct AgentOptions {
   std::map<std::string, std::string> env;  // extra environment (credentials from the environment)
   // cloud.retry: small waits keep tests short; the attempt bound is what tests count.
   std::string retry_json = R"({"max_attempts":4,"backoff_base_ms":50,"backoff_max_ms":200,"deadline_ms":30000})";
+  int cloud_timeout_ms = 3000;  // cloud.timeout_ms: the budget of one attempt
   std::string state_dir;  // default: a fresh directory per agent
 };
 
@@ -189,7 +196,9 @@ class Agent {
 class MqttProbe {
  public:
   // `reconnect`: reconnect and resubscribe automatically when the broker goes away.
-  MqttProbe(const std::string& uri, int version = 5, bool reconnect = false);
+  // `persistent_session`: MQTT 5 only; the broker keeps the subscriptions and queues messages while
+  // the probe is away (with a persistent broker, across its restarts too).
+  MqttProbe(const std::string& uri, int version = 5, bool reconnect = false, bool persistent_session = false);
   ~MqttProbe();
   void subscribe(const std::string& topic);
   void publish(const std::string& topic, const std::string& payload,
@@ -201,6 +210,22 @@ class MqttProbe {
   };
   // Waits for the first result whose id is `id` (or null when id is empty).
   std::optional<Received> wait_result(const std::string& id, std::chrono::milliseconds timeout = 15s);
+  // Waits for the first result whose id is `id` that arrived on `topic`.
+  std::optional<Received> wait_result_on(const std::string& topic, const std::string& id,
+                                         std::chrono::milliseconds timeout = 15s);
+  // Shows that no further answer to anything published before is on its way: publishes a marker
+  // command (marker_command(): it goes through the agent's intake, journal, queue and a worker like
+  // any command, and expires there without reaching the cloud) and waits for its answer (on
+  // `response_topic` when given). The agent takes messages in, and answers those it refuses at
+  // intake, in the order the broker delivers them; its workers take commands in that order and
+  // publish a command's answers together; every message leaves on one connection, which the broker
+  // forwards in order. So once the marker's answer is here, every answer published before it is
+  // here too: strictly so for answers given at intake, and for every earlier command's work when
+  // the agent has one worker (commands.max_in_flight 1); with more, the earlier commands had all
+  // started. Use it instead of waiting "long enough" before counting answers. False when the
+  // marker's answer did not come.
+  bool await_marker(const std::string& marker_id, const std::string& command_topic,
+                    const std::string& response_topic = "", std::chrono::milliseconds timeout = 15s);
   // Every result with that id seen so far.
   std::vector<Received> results_for(const std::string& id);
   std::size_t result_count();
@@ -213,16 +238,25 @@ class MqttProbe {
   // Waits until `count` messages of `type` (only final ones when `final_only`) were received, of any
   // id; returns how many there were.
   std::size_t wait_count(const std::string& type, bool final_only, std::size_t count, std::chrono::milliseconds timeout);
+  // Every message received on `topic` (any type), in the order received.
+  std::vector<Received> on_topic(const std::string& topic);
+  // Waits until at least `count` messages were received on `topic`; false on timeout.
+  bool wait_on_topic(const std::string& topic, std::size_t count, std::chrono::milliseconds timeout = 15s);
   // Every result and lifecycle message of `id`, in the order received.
   std::vector<Received> messages_for(const std::string& id);
 
  private:
+  std::unique_ptr<mqtt::connect_options> connect_options_;
   std::unique_ptr<mqtt::async_client> client_;
   std::vector<std::string> topics_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<Received> received_;
 };
+
+// A stop command that expired long ago (expiresAt 2000-01-01): accepted, journaled and queued like
+// any command, then answered CommandExpired by the worker that takes it, without a cloud call.
+std::string marker_command(const std::string& id);
 
 std::string stop_command(const std::string& id, const std::string& instance,
                          const std::string& region = "cn-hangzhou", const std::string& extra = "");

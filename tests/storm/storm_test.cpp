@@ -63,6 +63,15 @@ class ResultCollector {
     std::unique_lock<std::mutex> lock(mutex_);
     return cv_.wait_for(lock, timeout, [&] { return received_.size() >= n; });
   }
+  // Waits for a message whose correlation data is `correlation`; false on timeout.
+  bool wait_correlation(const std::string& correlation, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] {
+      for (const auto& r : received_)
+        if (r.first == correlation) return true;
+      return false;
+    });
+  }
   std::vector<std::pair<std::string, std::string>> all() {
     std::lock_guard<std::mutex> lock(mutex_);
     return received_;
@@ -152,13 +161,17 @@ TEST_F(Storm, HostilePayloadsGetOneAnswerEachAndNeverReachTheCloud) {
                                               << describe(payloads[i], i);
     }
   }
-  std::this_thread::sleep_for(500ms);  // a second answer to anything would arrive by now
+  // A second answer to anything would be published before the answer to a later marker command
+  // (harness.hpp, MqttProbe::await_marker): published after every payload, on the same route.
+  probe->publish(Agent::command_topic(), marker_command("storm-marker"), kResultTopic, "marker");
+  ASSERT_TRUE(collector->wait_correlation("marker", 20s)) << "no answer to the marker command";
   const auto storm_time = std::chrono::steady_clock::now() - started;
 
   // Every answer, by the payload it answers.
   std::map<std::size_t, std::vector<std::string>> answers;
   std::size_t stray = 0;
   for (const auto& [correlation, payload] : collector->all()) {
+    if (correlation == "marker") continue;
     const std::size_t index = correlation.empty() ? payloads.size() : std::stoul(correlation);
     if (index >= payloads.size()) {
       ++stray;
@@ -328,7 +341,7 @@ TEST(StormRoutes, HostileRoutesAndSizesGetOneAnswerEachOnTheCommandTopic) {
       EXPECT_TRUE(code == "InvalidCommand" || code == "Forbidden") << r.text;
     }
   }
-  std::this_thread::sleep_for(500ms);  // a second answer would be here by now
+  ASSERT_TRUE(probe.await_marker("route-storm-marker", Agent::command_topic())) << "a second answer would be here by now";
   std::size_t answers = 0;
   for (const auto& c : cases) answers += probe.results_for(c.id).size();
   answers += probe.results_for("").size();

@@ -1,6 +1,9 @@
 // Smaller core modules: cloud responses, result encoding, time formatting, result cache, credentials.
 #include <gtest/gtest.h>
 
+#include <new>
+#include <string>
+
 #include "cloud_response.hpp"
 #include "credentials.hpp"
 #include "json_text.hpp"
@@ -153,6 +156,45 @@ TEST(Credentials, ParsesAndNeverEchoesValues) {
   EXPECT_FALSE(parse_credentials_json(R"({"access_key_id":"AK"})").has_value());
   EXPECT_FALSE(parse_credentials_json(R"({"access_key_id":"AK","access_key_secret":5})").has_value());
   EXPECT_FALSE(parse_credentials_json("nope").has_value());
+}
+
+// wipe() overwrites a secret's bytes where they are, then empties the string; the buffer stays the
+// string's (capacity is kept), so the test can look at it afterwards.
+TEST(Credentials, WipeZeroesTheBytesInPlace) {
+  for (const std::string& secret : {std::string("short-s3cret"), std::string(200, 'k') + "-long-s3cret"}) {
+    std::string s = secret;
+    const char* bytes = s.data();
+    const std::size_t n = s.size();
+    wipe(s);
+    EXPECT_TRUE(s.empty());
+    ASSERT_EQ(s.data(), bytes) << "the buffer moved: nothing left to inspect";
+    std::size_t left = 0;
+    for (std::size_t i = 0; i < n; ++i) left += bytes[i] != 0 ? 1 : 0;
+    EXPECT_EQ(left, 0u) << secret.size() << "-byte secret: " << left << " bytes not zeroed";
+  }
+}
+
+// A Credentials object wipes its secret and its security token when it is destroyed. Both are
+// short enough to live inside the object (the small-string buffer), so after the destructor ran
+// the object's own storage can be searched for them.
+TEST(Credentials, TheDestructorWipesTheSecretAndTheToken) {
+  const std::string secret = "S3cr3t-v4lue", token = "T0ken-v4lue";
+  alignas(Credentials) unsigned char storage[sizeof(Credentials)];
+  auto* c = new (storage) Credentials("AKID", secret, token);
+  const auto inside = [&](const std::string& s) {
+    return reinterpret_cast<const unsigned char*>(s.data()) >= storage &&
+           reinterpret_cast<const unsigned char*>(s.data()) < storage + sizeof storage;
+  };
+  ASSERT_TRUE(inside(c->access_key_secret()) && inside(c->security_token()))
+      << "the strings are not stored inside the object on this standard library";
+  const std::string before(reinterpret_cast<const char*>(storage), sizeof storage);
+  ASSERT_NE(before.find(secret), std::string::npos);
+  c->~Credentials();
+  const std::string after(reinterpret_cast<const char*>(storage), sizeof storage);
+  // Not even a tail of either: clearing a string alone writes only its first byte.
+  EXPECT_EQ(after.find(secret.substr(1)), std::string::npos) << "the secret is still in memory";
+  EXPECT_EQ(after.find(token.substr(1)), std::string::npos) << "the security token is still in memory";
+  EXPECT_NE(after.find("AKID"), std::string::npos) << "the AccessKey id is not a secret and is left alone";
 }
 
 }  // namespace

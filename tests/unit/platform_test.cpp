@@ -27,6 +27,7 @@
 #include "cli.hpp"
 #include "files.hpp"
 #include "http_response_reader.hpp"
+#include "limits.hpp"
 #include "mbedtls_https_client.hpp"
 #include "stderr_logger.hpp"
 #include "work_queue.hpp"
@@ -93,6 +94,32 @@ TEST(HttpResponseReader, ErrorsAndBounds) {
               HttpResponseReader::State::Error);
     EXPECT_NE(r.error().find("larger than 100"), std::string::npos);
   }
+}
+
+// The bounds themselves (docs/limits.md): a response of exactly limits::kMaxHttpResponseBytes, head
+// and body, is read and one byte more is refused; 100 header lines are read and a 101st refused.
+TEST(HttpResponseReader, TheSizeAndHeaderBoundsAreReachedAndNotPassed) {
+  const std::size_t max = limits::kMaxHttpResponseBytes;
+  const auto answer = [](std::size_t total, int headers) {
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n";
+    for (int i = 1; i < headers - 1; ++i) head += "X-H" + std::to_string(i) + ": v\r\n";
+    const std::size_t fixed = head.size() + std::string("X-Pad: \r\n\r\nok").size();
+    return head + "X-Pad: " + std::string(total - fixed, 'p') + "\r\n\r\nok";
+  };
+  ASSERT_EQ(answer(max, 2).size(), max);
+  for (const std::size_t step : {std::size_t{4096}, std::size_t{16384}, max}) {
+    HttpResponseReader at(max);
+    EXPECT_EQ(feed_all(at, answer(max, 2), step), HttpResponseReader::State::Complete) << step << ": " << at.error();
+    EXPECT_EQ(at.response().body, "ok");
+    HttpResponseReader over(max);
+    EXPECT_EQ(feed_all(over, answer(max + 1, 2), step), HttpResponseReader::State::Error) << step;
+    EXPECT_NE(over.error().find("larger than 65536"), std::string::npos) << over.error();
+  }
+  HttpResponseReader hundred(max);
+  EXPECT_EQ(feed_all(hundred, answer(3000, 100), 7), HttpResponseReader::State::Complete) << hundred.error();
+  EXPECT_EQ(hundred.response().headers.size(), 100u);
+  HttpResponseReader hundred_and_one(max);
+  EXPECT_EQ(feed_all(hundred_and_one, answer(3000, 101), 7), HttpResponseReader::State::Error);
 }
 
 TEST(HttpResponseReader, InterimResponsesAreSkippedWithinBounds) {

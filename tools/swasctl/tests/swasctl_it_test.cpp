@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -53,11 +54,14 @@ class SwasctlTest : public ::testing::Test {
     return {"stop", "--broker", mosquitto_.uri(), "--gateway", gateway, "--instance", instance,
             "--region", "cn-hangzhou"};
   }
-  // `follow`: the agent's follow settings, a JSON object; `quota`: its cloud.quota, one too.
-  void start_agent(const std::string& follow = "", const std::string& quota = "") {
+  // `follow`: the agent's follow settings, a JSON object; `quota`: its cloud.quota, one too;
+  // `tune` adjusts anything else before the agent starts.
+  void start_agent(const std::string& follow = "", const std::string& quota = "",
+                   const std::function<void(AgentOptions&)>& tune = {}) {
     AgentOptions o(mosquitto_.uri(), emulator_.endpoint());
     if (!follow.empty()) o.extra_config = R"(,"follow":)" + follow;
     if (!quota.empty()) o.cloud_extra = R"(,"quota":)" + quota;
+    if (tune) tune(o);
     agent_ = std::make_unique<Agent>(dir_, o);
   }
 
@@ -611,8 +615,15 @@ TEST_F(SwasctlTest, ACommandOverThePayloadLimitIsNotSent) {
   const CtlRun r = swasctl(args);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("over the gateway's limit of 8192"), std::string::npos) << r.output;
-  std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(fake.commands(), 0);
+  // A marker published after swasctl exited reaches the stand-in after anything swasctl published
+  // (the broker forwards in the order it received): once it is there, nothing else came.
+  MqttProbe probe(mosquitto_.uri());
+  probe.publish("swas/" + ScriptedAgent::gateway_id() + "/commands", marker_command("ctl-marker"));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (fake.last_command().find("ctl-marker") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_NE(fake.last_command().find("ctl-marker"), std::string::npos) << "the marker never reached the stand-in";
+  EXPECT_EQ(fake.commands(), 1) << "swasctl sent something before the marker";
 }
 
 TEST_F(SwasctlTest, StopOfAStoppedInstanceExits1WithIncorrectInstanceStatusAndAHint) {
@@ -662,9 +673,10 @@ TEST_F(SwasctlTest, NoAgentExits3AfterTheTimeout) {
   EXPECT_NE(r.output.find("--id ctl-lost-1"), std::string::npos) << r.output;
 }
 
-// The agent keeps its MQTT session while it is away, so the broker queues commands for it.
-// swasctl's Message Expiry (the --timeout by default) drops the one it gave up on; a long
-// --expires lets it run when the gateway is back.
+// The agent keeps its MQTT session while it is away, so the broker queues commands for it. The
+// broker itself drops the one swasctl gave up on, by swasctl's MQTT Message Expiry (the --timeout
+// by default), so the agent never sees it; a long --expires lets one run when the gateway is back.
+// (The agent's own expiry, CommandExpired, is the next test.)
 TEST_F(SwasctlTest, ACommandThatExpiredWhileTheGatewayWasAwayNeverRuns) {
   start_agent();
   agent_->process().signal(SIGTERM);
@@ -682,6 +694,35 @@ TEST_F(SwasctlTest, ACommandThatExpiredWhileTheGatewayWasAwayNeverRuns) {
     std::this_thread::sleep_for(100ms);
   EXPECT_EQ(emulator_.state().num({"stops", kRunning2}), 1) << agent_->process().log();
   EXPECT_LT(emulator_.state().num({"stops", kRunning}), 1) << agent_->process().log();
+}
+
+// The agent's own expiry: the broker delivers the command at once, well within its MQTT Message
+// Expiry (--expires 1s), and the agent journals it with that expiry; its only worker is busy with
+// another stop whose answer takes 3 s, so when the worker takes this one it has expired. The agent
+// answers CommandExpired and never calls the cloud for it, and swasctl reports that (exit 1).
+TEST_F(SwasctlTest, ACommandThatExpiresWhileTheGatewayIsBusyIsAnsweredCommandExpiredAndNeverSent) {
+  start_agent(R"({"enabled":false})", "", [](AgentOptions& o) {
+    o.extra_config += R"(,"commands":{"max_in_flight":1})";
+    o.cloud_timeout_ms = 10000;
+  });
+  emulator_.set_faults(R"({"delay_ms":3000})");
+  MqttProbe probe(mosquitto_.uri());
+  probe.publish("swas/" + Agent::gateway_id() + "/commands", stop_command("ctl-busy-1", kRunning2));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (emulator_.state().num({"requests"}) < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(emulator_.state().num({"requests"}), 1) << "the first stop never reached the cloud";
+  auto args = stop_args(Agent::gateway_id(), kRunning);
+  args.insert(args.end(), {"--timeout", "15s", "--expires", "1s", "--id", "ctl-expires-1"});
+  const CtlRun r = swasctl(args);
+  EXPECT_EQ(r.exit_code, 1) << r.output << agent_->process().log();
+  EXPECT_NE(r.output.find("CommandExpired"), std::string::npos) << r.output;
+  EXPECT_NE(agent_->process().log().find("command ctl-expires-1 expired before it ran"), std::string::npos)
+      << agent_->process().log();
+  const Json state = emulator_.state();
+  for (const cJSON* e : emulator_log(state, "StopInstance"))
+    EXPECT_NE(std::string(cJSON_GetObjectItem(e, "InstanceId")->valuestring), kRunning) << "the expired stop was sent";
+  EXPECT_LT(state.num({"stops", kRunning}), 1);
 }
 
 TEST_F(SwasctlTest, BadUsageExits2) {
