@@ -12,7 +12,11 @@
 namespace swas {
 
 void wipe(std::string& s) {
-  if (!s.empty()) mbedtls_platform_zeroize(s.data(), s.size());
+  // The whole buffer, not only size(): a string that was moved from keeps its bytes past size()
+  // (a short one keeps them in the object itself: a move copies them out and only sets the size to
+  // 0), and so does one that was shortened. resize() up to the capacity never reallocates.
+  s.resize(s.capacity());
+  mbedtls_platform_zeroize(s.data(), s.size());
   s.clear();
 }
 

@@ -32,7 +32,8 @@ class Credentials {
 // Parses {"access_key_id", "access_key_secret", "security_token"?}. The error never quotes values.
 Expected<Credentials, std::string> parse_credentials_json(std::string_view json);
 
-// Overwrites a string's bytes before it is freed (mbedtls_platform_zeroize).
+// Overwrites a string's whole buffer (mbedtls_platform_zeroize), also what a move left past its
+// size, then empties it; the buffer stays the string's.
 void wipe(std::string& s);
 
 }  // namespace swas

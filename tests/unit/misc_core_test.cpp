@@ -197,6 +197,22 @@ TEST(Credentials, TheDestructorWipesTheSecretAndTheToken) {
   EXPECT_NE(after.find("AKID"), std::string::npos) << "the AccessKey id is not a secret and is left alone";
 }
 
+// The agent moves its Credentials (into the processor, into the cloud session). Moving a short
+// string copies its bytes out of the small-string buffer and leaves them there, with size 0: the
+// moved-from object's destructor must wipe them too.
+TEST(Credentials, AMovedFromObjectKeepsNoByteOfTheSecret) {
+  const std::string secret = "S3cr3t-v4lue", token = "T0ken-v4lue";
+  alignas(Credentials) unsigned char storage[sizeof(Credentials)];
+  auto* from = new (storage) Credentials("AKID", secret, token);
+  const Credentials to(std::move(*from));
+  EXPECT_EQ(to.access_key_secret(), secret);
+  EXPECT_EQ(to.security_token(), token);
+  from->~Credentials();
+  const std::string after(reinterpret_cast<const char*>(storage), sizeof storage);
+  EXPECT_EQ(after.find(secret.substr(1)), std::string::npos) << "the moved-from object kept the secret";
+  EXPECT_EQ(after.find(token.substr(1)), std::string::npos) << "the moved-from object kept the token";
+}
+
 }  // namespace
 }  // namespace swas
 
