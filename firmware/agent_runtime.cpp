@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <optional>
 #include <thread>
@@ -43,6 +44,32 @@ SqliteJournalOptions journal_options(const Config& cfg) {
 HttpsClientOptions https_options(const Config& cfg) {
   return HttpsClientOptions{cfg.cloud.ca_file, cfg.cloud.timeout_ms, limits::kMaxHttpResponseBytes};
 }
+
+// What the intake thread publishes (answers to invalid and duplicate commands, Busy, progress)
+// goes out through its own thread: Paho holds its client lock while its thread waits for room in
+// the intake queue, so an intake thread waiting for that lock in publish() would never make the
+// room (a deadlock the bench's 1,000-command bursts against a 64-deep work queue found). Everyone
+// else publishes directly. The outbox takes at most what the intake thread answers while Paho's
+// thread waits, one batch of the inbox at a time.
+class IntakeAwarePublisher final : public MessagePublisher {
+ public:
+  explicit IntakeAwarePublisher(MessagePublisher& bus) : bus_(bus), outbox_(SIZE_MAX) {}
+  void set_intake_thread(std::thread::id id) { intake_ = id; }
+  void publish(const OutgoingMessage& message) override {
+    if (std::this_thread::get_id() == intake_.load()) outbox_.force_push(message);
+    else bus_.publish(message);
+  }
+  // The outbox's thread: publishes until close() and the outbox is drained.
+  void run() {
+    while (auto m = outbox_.pop()) bus_.publish(*m);
+  }
+  void close() { outbox_.close(); }
+
+ private:
+  MessagePublisher& bus_;
+  std::atomic<std::thread::id> intake_{};
+  WorkQueue<OutgoingMessage> outbox_;
+};
 
 // The name `top -H`, /proc/<pid>/task/*/comm and scripts/footprint show for this thread.
 void name_thread(const char* name) { pthread_setname_np(pthread_self(), name); }
@@ -109,7 +136,13 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   ProcessorSettings settings{cfg.gateway_id, cfg.mqtt.command_topic, cfg.cloud.endpoint, cfg.cloud.retry,
                              cfg.policy, setup.command_key, cfg.follow.deadline_s, cfg.cloud.quota_max_wait_s};
   wipe(setup.command_key);
-  CommandProcessor processor(settings, std::move(setup.credentials), clock, **entropy, **journal, bus, status, log);
+  IntakeAwarePublisher publisher(bus);
+  std::thread outbox([&] {
+    name_thread("swas-outbox");
+    publisher.run();
+  });
+  CommandProcessor processor(settings, std::move(setup.credentials), clock, **entropy, **journal, publisher, status,
+                             log);
   // One pacer for every cloud call of this agent: workers and the poll thread (cloud.quota).
   SharedCallPacer pacer(cfg.cloud.quota, clock);
   processor.set_pacer(&pacer);
@@ -185,6 +218,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   };
   std::thread intake([&] {
     name_thread("swas-intake");
+    publisher.set_intake_thread(std::this_thread::get_id());
     std::vector<IncomingMessage> batch, admitted;
     while (inbox.pop_many(batch, limits::kIntakeQueueDepth)) {
       admitted.clear();
@@ -193,7 +227,7 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
           if (auto busy = processor.busy_answer(
                   msg, "the agent's command queue is full (" + std::to_string(queue.capacity()) + ")")) {
             log.write(LogLevel::Warn, "command queue full: answering Busy");
-            bus.publish(*busy);
+            publisher.publish(*busy);
           }
           continue;
         }
@@ -277,6 +311,8 @@ int run_agent(AgentSetup setup, const RuntimeOptions& options, Logger& log) {
   bus.disconnect(kDisconnectTimeoutMs);
   inbox.close();  // after the disconnect: every message Paho acknowledged is journaled
   intake.join();
+  publisher.close();
+  outbox.join();
   (*journal)->maintain();
   const auto https = (*tls)->stats();
   log.write(LogLevel::Info, "https: " + std::to_string(https.requests) + " requests, " +
