@@ -172,5 +172,48 @@ TEST(Intake, WhileTheJournalIsLockedTheBrokerKeepsTheBurstAndAKillLosesAtMostThe
   for (int i = 0; i < kBurst; ++i) EXPECT_EQ(state.num({"stops", ("i-0-" + std::to_string(i)).c_str()}), 1) << i;
 }
 
+// A burst far past the work queue: every command gets exactly its one answer, a result or Busy,
+// while the intake thread publishes Busy answers as fast as commands arrive. (The deadlock fixed
+// alongside — the intake thread waiting for Paho's client lock while Paho's thread, holding it,
+// waited for intake room — hung `swas-e2e-bench --only default` twice in two runs before the fix;
+// this test did not reproduce it on the unfixed code, so the bench is what shows that fix.)
+TEST(Intake, ABurstPastTheQueueIsAnsweredInFullResultOrBusy) {
+  constexpr int kCommands = 1000;
+  TempDir dir;
+  Mosquitto broker(dir);
+  Emulator emulator(dir, instances_json(1, kCommands));
+  AgentOptions o(broker.uri(), emulator.endpoint());
+  // A small queue and one worker, and four publishers at once: most answers are Busy, published
+  // while commands keep arriving.
+  o.extra_config = R"(,"follow":{"enabled":false},"commands":{"queue_depth":2,"max_in_flight":1})";
+  Agent agent(dir, o);
+  MqttProbe probe(broker.uri());
+  probe.subscribe(Agent::command_topic());
+  std::vector<std::string> ids;
+  for (int i = 0; i < kCommands; ++i) ids.push_back("q-" + std::to_string(i));
+  std::vector<std::thread> publishers;
+  for (int p = 0; p < 4; ++p) {
+    publishers.emplace_back([&, p] {
+      MqttProbe sender(broker.uri());
+      for (int i = p; i < kCommands; i += 4)
+        sender.publish(Agent::command_topic(), stop_command(ids[static_cast<std::size_t>(i)], "i-0-" + std::to_string(i)));
+    });
+  }
+  for (auto& t : publishers) t.join();
+  int ok = 0, busy = 0;
+  for (const auto& id : ids) {
+    const auto r = probe.wait_result(id, 60s);
+    ASSERT_TRUE(r.has_value()) << id << " never answered: " << probe.result_count() << " answers in all";
+    const Json j(r->payload);
+    if (j.is_true({"ok"})) ++ok;
+    else if (j.str({"error", "Code"}) == "Busy") ++busy;
+    else ADD_FAILURE() << r->payload;
+  }
+  std::printf("FIGURES burst past the queue: %d commands, %d ok, %d Busy\n", kCommands, ok, busy);
+  EXPECT_EQ(ok + busy, kCommands);
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(busy, 0) << "the burst should have overrun the queue of 2; if not, this test no longer exercises it";
+}
+
 }  // namespace
 }  // namespace swas::it
