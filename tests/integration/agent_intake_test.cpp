@@ -141,11 +141,17 @@ TEST(Intake, WhileTheJournalIsLockedTheBrokerKeepsTheBurstAndAKillLosesAtMostThe
     const std::string id = "locked-" + std::to_string(i);
     burst.push_back({id, stop_command(id, "i-0-" + std::to_string(i))});
   }
-  for (const auto& c : burst) probe.publish(Agent::command_topic(), c.second);
-  // Time for Paho to take in whatever the agent lets it (the agent's busy timeout is 5 s).
-  std::this_thread::sleep_for(1500ms);
+  // The kill comes 3 s after the first command went out, whatever the publishing takes on a busy
+  // machine: time for Paho to take in whatever the agent lets it, and well inside the agent's
+  // SQLite busy timeout (5 s), past which it would answer Busy ("database is locked") instead.
+  const auto first_sent = std::chrono::steady_clock::now();
+  std::thread publisher([&] {
+    for (const auto& c : burst) probe.publish(Agent::command_topic(), c.second);
+  });
+  std::this_thread::sleep_until(first_sent + 3s);
   agent.process().signal(SIGKILL);
   ASSERT_TRUE(agent.process().wait_exit(5s).has_value());
+  publisher.join();
   sqlite3_exec(db, "ROLLBACK;", nullptr, nullptr, nullptr);
   sqlite3_close(db);
   EXPECT_EQ(probe.result_count(), 0u) << "nothing can be answered while the journal is locked";
